@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The vfiomig blob format: a device's migration stream framed with identity and checksums. */
+#ifndef VFIOMIG_BLOB_H
+#define VFIOMIG_BLOB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <xxhash.h>
+
+/*
+ * Layout, all integers little-endian (see vfiomig(8), BLOB FORMAT):
+ *
+ *   header  512 bytes  magic "VFIOMIG\x1a", version, identity of the source,
+ *                      XXH3-64 of the first 504 bytes in the last 8
+ *   chunk   16 bytes   tag "CHNK", le32 length (1..BLOB_CHUNK_MAX),
+ *                      le64 XXH3-64 of the data seeded with the chunk index
+ *           + data     length bytes of the device stream
+ *   ...                as many chunks as the stream needs (zero or more)
+ *   trailer 40 bytes   tag "TRLR", le32 0, le64 chunk count, le64 stream
+ *                      length, le64 stream hash (XXH3-64 over the chunks'
+ *                      hashes, each as le64), le64 XXH3-64 of the first 32
+ *   end of file        nothing may follow the trailer
+ *
+ * Seeding each chunk's hash with its index catches reordered, repeated or
+ * dropped chunks; the trailer catches truncation at a chunk boundary.
+ */
+#define BLOB_MAGIC        "VFIOMIG\x1a"
+#define BLOB_VERSION      1
+#define BLOB_HEADER_SIZE  512
+#define BLOB_CHUNK_HDR_SIZE 16
+#define BLOB_TRAILER_SIZE 40
+#define BLOB_CHUNK_MAX    (16u << 20)
+#define BLOB_TAG_CHUNK    0x4b4e4843u /* "CHNK" */
+#define BLOB_TAG_TRAILER  0x524c5254u /* "TRLR" */
+
+/* Identity of the source device, as written into the header. */
+struct blob_header {
+	uint16_t version;
+	uint32_t flags;                /* reserved, 0 */
+	uint16_t vendor, device;       /* PCI IDs; for an mdev, its parent's */
+	uint16_t subsys_vendor, subsys_device;
+	uint32_t class_code;           /* 24-bit PCI class */
+	uint64_t mig_flags;            /* VFIO_MIGRATION_* of the source */
+	int64_t time;                  /* seconds since the epoch, when saved */
+	char dev_name[64];             /* "0000:3b:00.2" or an mdev UUID */
+	char driver[64];               /* "mlx5_vfio_pci", "mtty", ... */
+	char mdev_type[64];            /* "mtty-2", empty for PCI functions */
+	char kernel[96];               /* uname -r of the source */
+	char tool[32];                 /* vfiomig version that wrote it */
+};
+
+/* Why decoding stopped: a sentence naming the part, the field and the offset. */
+struct blob_error {
+	uint64_t offset;               /* byte offset in the blob of the bad part */
+	char msg[256];
+};
+
+/* Encoding. */
+void blob_header_encode(const struct blob_header *h, uint8_t out[BLOB_HEADER_SIZE]);
+
+struct blob_writer {
+	uint64_t chunks;
+	uint64_t bytes;
+	XXH3_state_t *stream;          /* hash over the chunk hashes */
+};
+int blob_writer_init(struct blob_writer *w);          /* 0 or -ENOMEM */
+void blob_writer_free(struct blob_writer *w);
+/* Header for a chunk of LEN (1..BLOB_CHUNK_MAX) bytes of DATA; counts it. */
+void blob_writer_chunk(struct blob_writer *w, const void *data, size_t len,
+		       uint8_t out[BLOB_CHUNK_HDR_SIZE]);
+void blob_writer_trailer(struct blob_writer *w, uint8_t out[BLOB_TRAILER_SIZE]);
+
+/* Decoding, over any byte source. */
+struct blob_src {
+	/* Up to LEN bytes into BUF: count, 0 at the end, or -errno. */
+	ssize_t (*read)(void *ctx, void *buf, size_t len);
+	void *ctx;
+};
+
+struct blob_reader {
+	const struct blob_src *src;
+	uint64_t offset;               /* bytes consumed so far */
+	uint64_t chunks;
+	uint64_t bytes;
+	uint64_t max_chunk;            /* largest chunk seen */
+	XXH3_state_t *stream;
+	uint8_t *buf;                  /* BLOB_CHUNK_MAX bytes, owned */
+	bool done;                     /* trailer seen and verified */
+	struct blob_error err;
+};
+
+/*
+ * Reads and checks the header. Returns 0, -EBADMSG (not a blob, corrupt,
+ * truncated or an unknown version: R->err says which), -ENOMEM, or the
+ * source's -errno.
+ */
+int blob_reader_open(struct blob_reader *r, const struct blob_src *src,
+		     struct blob_header *h);
+/*
+ * The next chunk's verified data in *DATA (valid until the next call):
+ * returns 1 with *LEN bytes, 0 once the trailer is verified and the source
+ * is at its end, -EBADMSG with R->err set, or the source's -errno.
+ */
+int blob_reader_next(struct blob_reader *r, const void **data, size_t *len);
+void blob_reader_close(struct blob_reader *r);
+
+/* Decodes a header from memory (used by blob_reader_open); 0 or -EBADMSG. */
+int blob_header_decode(const uint8_t in[BLOB_HEADER_SIZE], struct blob_header *h,
+		       struct blob_error *err);
+
+#endif

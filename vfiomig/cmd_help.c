@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* `vfiomig help`: usage of every command from the command table, for people and for bash completion. */
+#include <stdio.h>
+#include <string.h>
+
+#include "vfiomig.h"
+
+static int run_help(int argc, char **argv);
+
+const struct vm_cmd cmd_help = {
+	.name = "help",
+	.run = run_help,
+	.args = "[COMMAND [SUBCOMMAND]] | --commands",
+	.summary = "explain a command",
+	.help = "  --commands   list every command with its options, one per line\n"
+		"               (the bash completion reads this)\n",
+};
+
+extern const struct vm_cmd cmd_blob, cmd_info, cmd_load, cmd_reset, cmd_save, cmd_state;
+
+const struct vm_cmd *const vm_commands[] = {
+	&cmd_info, &cmd_state, &cmd_save, &cmd_load, &cmd_blob, &cmd_reset, &cmd_help, NULL,
+};
+
+/* "state set<TAB>--explain --dry-run" per line: the machine-readable command list. */
+static void list_commands(const char *prefix, const struct vm_cmd *const *table)
+{
+	const struct option *o;
+	const char *s;
+	char path[64];
+
+	for (; *table; table++) {
+		snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? " " : "", (*table)->name);
+		if ((*table)->sub) {
+			list_commands(path, (*table)->sub);
+			continue;
+		}
+		printf("%s\t", path);
+		for (o = (*table)->longopts; o && o->name; o++)
+			printf("%s--%s%s", o == (*table)->longopts ? "" : " ", o->name,
+			       o->has_arg == required_argument ? "=" : "");
+		for (s = (*table)->shortopts; s && *s; s++)
+			if (*s != ':')
+				printf(" -%c", *s);
+		printf("\t%s\n", (*table)->args ? (*table)->args : "");
+	}
+}
+
+static int run_help(int argc, char **argv)
+{
+	const struct vm_cmd *const *table = vm_commands;
+	const struct vm_cmd *cmd = NULL;
+	char path[64] = "";
+	int i;
+
+	if (argc == 2 && !strcmp(argv[1], "--commands")) {
+		list_commands("", vm_commands);
+		return 0;
+	}
+	if (argc == 1) {
+		vm_main_help(stdout);
+		return 0;
+	}
+	for (i = 1; i < argc; i++) {
+		if (!table)
+			return vm_usage("help: '%s' has no subcommand '%s'", path, argv[i]);
+		cmd = vm_cmd_find(table, argv[i]);
+		if (!cmd)
+			return vm_usage("help: unknown command '%s%s%s'; 'vfiomig help' lists them",
+					path, *path ? " " : "", argv[i]);
+		snprintf(path + strlen(path), sizeof(path) - strlen(path), "%s%s", *path ? " " : "",
+			 cmd->name);
+		table = cmd->sub;
+	}
+	vm_cmd_help(stdout, path, cmd);
+	return 0;
+}

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* `vfiomig info`: who a device is, how it is bound, and which VFIO features its driver offers. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dev.h"
+#include "mig.h"
+#include "output.h"
+#include "pci.h"
+#include "vfio.h"
+#include "vfiomig.h"
+
+static int run_info(int argc, char **argv);
+
+const struct vm_cmd cmd_info = {
+	.name = "info",
+	.run = run_info,
+	.args = "DEV",
+	.summary = "show a device's identity, binding and VFIO features",
+	.help = "Shows the PCI identity (libpci), the driver, the IOMMU group, the\n"
+		"migration flags and state, the stop-copy size estimate, and for every\n"
+		"device feature whether the driver supports it (VFIO_DEVICE_FEATURE_PROBE).\n"
+		"Opening a vfio-pci device resets it: do not run info on a device a VM uses.\n",
+};
+
+/* The features info probes, with the directions that make sense for each. */
+static const struct {
+	const char *key;
+	uint32_t feature;
+	uint32_t dirs;
+} features[] = {
+	{ "migration", VFIO_DEVICE_FEATURE_MIGRATION, VFIO_FEAT_GET },
+	{ "mig_device_state", VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE, VFIO_FEAT_GET | VFIO_FEAT_SET },
+	{ "mig_data_size", VFIO_DEVICE_FEATURE_MIG_DATA_SIZE, VFIO_FEAT_GET },
+	{ "low_power_entry", VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY, VFIO_FEAT_SET },
+	{ "low_power_entry_with_wakeup", VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP, VFIO_FEAT_SET },
+	{ "low_power_exit", VFIO_DEVICE_FEATURE_LOW_POWER_EXIT, VFIO_FEAT_SET },
+	{ "dma_logging_start", VFIO_DEVICE_FEATURE_DMA_LOGGING_START, VFIO_FEAT_SET },
+	{ "dma_logging_stop", VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP, VFIO_FEAT_SET },
+	{ "dma_logging_report", VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT, VFIO_FEAT_GET },
+};
+
+static const char *probe_verdict(int ret)
+{
+	switch (-ret) {
+	case 0:
+		return "supported";
+	case ENOTTY:
+		return "not supported by the kernel or the driver";
+	case EINVAL:
+		return "not supported in this direction";
+	default:
+		return strerror(-ret);
+	}
+}
+
+static void show_features(const struct vm_dev *d)
+{
+	size_t i;
+	int ret;
+
+	out_text("features:\n");
+	out_obj_open("features");
+	for (i = 0; i < ARRAY_SIZE(features); i++) {
+		out_obj_open(features[i].key);
+		out_text("  %-28s", features[i].key);
+		if (features[i].dirs & VFIO_FEAT_GET) {
+			ret = vfio_feature_probe(d->fd, features[i].feature, VFIO_FEAT_GET);
+			out_bool("get", NULL, !ret);
+			out_str("get_detail", " get: %s", probe_verdict(ret));
+		}
+		if (features[i].dirs & VFIO_FEAT_SET) {
+			ret = vfio_feature_probe(d->fd, features[i].feature, VFIO_FEAT_SET);
+			out_bool("set", NULL, !ret);
+			out_str("set_detail", " set: %s", probe_verdict(ret));
+		}
+		out_text("\n");
+		out_obj_close();
+	}
+	out_obj_close();
+}
+
+static void show_identity(const struct vm_dev *d)
+{
+	struct blob_header h;
+	struct pci_ident id;
+	char parent[64];
+
+	out_str("device", "%s", d->name);
+	out_str("kind", NULL, d->mdev ? "mdev" : "pci");
+	if (d->mdev) {
+		dev_identity(d, &h);
+		out_str("mdev_type", " mdev type %s", h.mdev_type[0] ? h.mdev_type : "unknown");
+		snprintf(parent, sizeof(parent), "%s", h.dev_name);
+		out_text("\n");
+		return;
+	}
+	if (pci_identity(d->name, &id)) {
+		out_text(" (libpci could not read it)\n");
+		return;
+	}
+	out_str("class", " %s", id.class_name);
+	out_str("vendor", ": %s", id.vendor_name);
+	out_str("device_name", " %s", id.device_name);
+	out_hex("vendor_id", " [%04" PRIx64, id.vendor);
+	out_hex("device_id", ":%04" PRIx64 "]", id.device);
+	out_hex("subsystem_vendor_id", " subsystem [%04" PRIx64, id.subsys_vendor);
+	out_hex("subsystem_device_id", ":%04" PRIx64 "]", id.subsys_device);
+	out_hex("class_code", NULL, id.class_code);
+	out_u64("revision", " (rev %02" PRIx64 ")\n", id.revision);
+}
+
+static void show_migration(struct vm_dev *d)
+{
+	char flags[64];
+	enum mig_state s;
+	uint64_t size;
+	int ret;
+
+	out_obj_open("migration");
+	ret = vfio_mig_flags(d->fd, &d->mig_flags);
+	out_bool("supported", NULL, !ret);
+	if (ret) {
+		out_str("reason", "migration: %s\n",
+			ret == -ENOTTY ? "not supported by this driver" : strerror(-ret));
+		out_obj_close();
+		return;
+	}
+	out_str("flags", "migration: %s", mig_flags_str(d->mig_flags, flags, sizeof(flags)));
+	if (!vfio_mig_get_state(d->fd, &s))
+		out_str("state", "  state %s", mig_state_name(s));
+	ret = vfio_mig_data_size(d->fd, &size);
+	if (!ret)
+		out_u64("stop_copy_size", "  stop-copy size ~%" PRIu64 " bytes", size);
+	else
+		out_null("stop_copy_size", "  stop-copy size unknown (MIG_DATA_SIZE needs kernel 6.2 and driver support)");
+	out_text("\n");
+	out_obj_close();
+}
+
+static int run_info(int argc, char **argv)
+{
+	struct vfio_device_info info;
+	struct vm_dev d;
+	int ret;
+
+	if (argc != 2)
+		return vm_usage("info: %s; usage: vfiomig info DEV",
+				argc < 2 ? "missing device" : "too many arguments");
+	if (argv[1][0] == '-')
+		return vm_usage("info: unknown option '%s'", argv[1]);
+	ret = dev_lookup(argv[1], &d);
+	if (ret)
+		return ret;
+	show_identity(&d);
+	out_str("driver", "driver %s", d.driver[0] ? d.driver : NULL);
+	if (d.group >= 0)
+		out_u64("iommu_group", "  iommu group %" PRIu64, d.group);
+	else
+		out_null("iommu_group", "  iommu group none");
+	out_str("cdev", "  cdev %s\n", d.cdev[0] ? d.cdev : NULL);
+
+	ret = dev_open(&d);
+	if (ret)
+		return ret;
+	out_str("access", "access %s", d.via_cdev ? "cdev+iommufd" : "group+container");
+	if (!vfio_device_info(d.fd, &info)) {
+		out_bool("reset", "  reset %s", info.flags & VFIO_DEVICE_FLAGS_RESET);
+		out_u64("regions", "  regions %" PRIu64, info.num_regions);
+		out_u64("irqs", "  irqs %" PRIu64, info.num_irqs);
+	}
+	out_text("\n");
+	show_migration(&d);
+	show_features(&d);
+	dev_close(&d);
+	return 0;
+}

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* `vfiomig state get|set`: read a device's migration state, or move it and explain the path. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dev.h"
+#include "mig.h"
+#include "output.h"
+#include "vfiomig.h"
+
+static int run_get(int argc, char **argv);
+static int run_set(int argc, char **argv);
+
+static const struct vm_cmd cmd_state_get = {
+	.name = "get",
+	.run = run_get,
+	.args = "DEV",
+	.summary = "print the migration state of a device",
+	.help = "Prints the state name (stop, running, stop-copy, resuming, running-p2p,\n"
+		"pre-copy, pre-copy-p2p or error) and, with -j, its number too.\n",
+};
+
+enum { OPT_EXPLAIN = 256, OPT_DRY_RUN };
+
+static const struct option set_options[] = {
+	{ "explain", no_argument, NULL, OPT_EXPLAIN },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ 0 }
+};
+
+static const struct vm_cmd cmd_state_set = {
+	.name = "set",
+	.run = run_set,
+	.args = "DEV STATE [--explain] [--dry-run]",
+	.summary = "move a device to a migration state",
+	.help = "STATE is stop, running, stop-copy, resuming, running-p2p, pre-copy,\n"
+		"pre-copy-p2p, or a number 0-7. The kernel walks the shortest path of\n"
+		"arcs the driver implements; vfiomig computes the same path first.\n"
+		"\n"
+		"  --explain   print each arc of the path and what the device does there\n"
+		"  --dry-run   print the path without changing anything\n"
+		"\n"
+		"The device is closed when vfiomig exits, and most drivers then return it\n"
+		"to running. stop-copy -> pre-copy is refused: kernels from 6.2 hang on it.\n",
+	.longopts = set_options,
+};
+
+static const struct vm_cmd *const state_subcommands[] = { &cmd_state_get, &cmd_state_set, NULL };
+
+const struct vm_cmd cmd_state = {
+	.name = "state",
+	.sub = state_subcommands,
+	.summary = "read or change the migration state of a device",
+};
+
+static int one_device(int argc, char **argv, int optind, int want)
+{
+	if (argc - optind < want)
+		return vm_usage("%s: missing %s; usage: vfiomig %s %s", vm_cmd_path,
+				argc - optind == 0 ? "device" : "argument", vm_cmd_path,
+				want == 1 ? "DEV" : "DEV STATE");
+	if (argc - optind > want)
+		return vm_usage("%s: unexpected argument '%s'", vm_cmd_path, argv[optind + want]);
+	return 0;
+}
+
+static int no_options(int c, const char *arg, void *data)
+{
+	(void)c, (void)arg, (void)data;
+	return -EINVAL;
+}
+
+static int run_get(int argc, char **argv)
+{
+	struct vm_dev d;
+	enum mig_state s;
+	int ret, optind = vm_getopt(&cmd_state_get, argc, argv, no_options, NULL);
+
+	if (optind < 0)
+		return optind;
+	ret = one_device(argc, argv, optind, 1);
+	if (ret)
+		return ret;
+	ret = dev_get(argv[optind], &d);
+	if (ret)
+		return ret;
+	ret = dev_get_state(&d, &s);
+	if (!ret) {
+		out_str("device", NULL, d.name);
+		out_str("state", "%s\n", mig_state_name(s));
+		out_u64("state_num", NULL, s);
+		if (s == MIG_ERROR)
+			vm_note("%s is in error: only 'vfiomig reset %s' leaves it", d.name, d.name);
+	}
+	dev_close(&d);
+	return ret;
+}
+
+struct set_opts {
+	bool explain, dry_run;
+};
+
+static int set_option(int c, const char *arg, void *data)
+{
+	struct set_opts *o = data;
+
+	(void)arg;
+	if (c == OPT_EXPLAIN)
+		o->explain = true;
+	else if (c == OPT_DRY_RUN)
+		o->dry_run = true;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static void print_path(const struct vm_dev *d, enum mig_state cur, enum mig_state target,
+		       const enum mig_state *path, int n, bool explain)
+{
+	char flags[64];
+	enum mig_state from = cur;
+	int i;
+
+	out_str("device", NULL, d->name);
+	out_str("from", NULL, mig_state_name(cur));
+	out_str("to", NULL, mig_state_name(target));
+	out_str("flags", NULL, mig_flags_str(d->mig_flags, flags, sizeof(flags)));
+	out_arr_open("path");
+	for (i = 0; i < n; i++)
+		out_str(NULL, NULL, mig_state_name(path[i]));
+	out_arr_close();
+	if (!explain)
+		return;
+
+	out_text("%s: %s -> %s in %d step%s (migration flags: %s)\n", d->name,
+		 mig_state_name(cur), mig_state_name(target), n, n == 1 ? "" : "s", flags);
+	out_arr_open("steps");
+	for (i = 0; i < n; i++) {
+		enum mig_fd fd = mig_arc_fd(from, path[i]);
+
+		out_obj_open(NULL);
+		out_str("from", "  %-12s", mig_state_name(from));
+		out_str("to", " -> %-13s", mig_state_name(path[i]));
+		out_str("meaning", " %s", mig_state_meaning(path[i]));
+		out_str("data_fd", fd == MIG_FD_READ ? "; the kernel hands out a new data fd to read the state from" :
+			fd == MIG_FD_WRITE ? "; the kernel hands out a new data fd to write the state into" : "",
+			fd == MIG_FD_READ ? "read" : fd == MIG_FD_WRITE ? "write" : NULL);
+		out_text("\n");
+		out_obj_close();
+		from = path[i];
+	}
+	out_arr_close();
+}
+
+static int run_set(int argc, char **argv)
+{
+	enum mig_state target, cur, path[MIG_PATH_MAX];
+	struct set_opts o = { 0 };
+	struct vm_dev d;
+	int ret, n, optind = vm_getopt(&cmd_state_set, argc, argv, set_option, &o);
+
+	if (optind < 0)
+		return optind;
+	ret = one_device(argc, argv, optind, 2);
+	if (ret)
+		return ret;
+	if (mig_state_parse(argv[optind + 1], &target))
+		return vm_usage("invalid state '%s': use stop, running, stop-copy, resuming, running-p2p, pre-copy, pre-copy-p2p or 0-7",
+				argv[optind + 1]);
+	ret = dev_get(argv[optind], &d);
+	if (ret)
+		return ret;
+	ret = dev_mig_init(&d);
+	if (!ret)
+		ret = dev_get_state(&d, &cur);
+	if (ret)
+		goto close_dev;
+
+	/* The refusals come from dev_set_state() with their reasons; a dry run asks the same. */
+	n = mig_path(cur, target, d.mig_flags, path);
+	if (n >= 0)
+		print_path(&d, cur, target, path, n, o.explain || o.dry_run);
+	if (o.dry_run) {
+		out_bool("dry_run", NULL, true);
+		ret = n >= 0 ? 0 : dev_set_state(&d, target, NULL);
+		goto close_dev;
+	}
+	ret = dev_set_state(&d, target, NULL);
+	if (ret)
+		goto close_dev;
+	ret = dev_get_state(&d, &cur);
+	if (ret)
+		goto close_dev;
+	out_str("state", "%s\n", mig_state_name(cur));
+	if (mig_state_saving(cur))
+		vm_note("the data fd of this transition was closed; 'vfiomig save' reads the state");
+	dev_note_closes(&d, cur);
+close_dev:
+	dev_close(&d);
+	return ret;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* A VFIO device as commands see it: found from an address, opened, moved between states, each failure explained. */
+#ifndef VFIOMIG_DEV_H
+#define VFIOMIG_DEV_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "blob.h"
+#include "mig.h"
+
+struct vm_dev {
+	char name[64];          /* "0000:3b:00.2" or an mdev UUID */
+	char sysfs[PATH_MAX];   /* the device's directory under /sys/devices */
+	bool mdev;
+	char driver[64];        /* bound driver, "" if none */
+	int group;              /* IOMMU group number, -1 if none */
+	char cdev[32];          /* "vfio3" when the kernel made a VFIO cdev, else "" */
+
+	/* Valid after dev_open(). */
+	int fd;
+	int group_fd, container_fd, iommufd;
+	bool via_cdev;
+
+	/* Valid after dev_mig_init(). */
+	uint64_t mig_flags;
+};
+
+/* Parses and resolves ARG; a bad or absent address is a usage error. */
+int dev_lookup(const char *arg, struct vm_dev *d);
+/* Opens the device (group/container or cdev/iommufd per --iommufd/--legacy). */
+int dev_open(struct vm_dev *d);
+void dev_close(struct vm_dev *d);
+/* dev_lookup() + dev_open(). */
+int dev_get(const char *arg, struct vm_dev *d);
+
+/* Whether the bound driver is a VFIO driver (vfio-pci, a variant, an mdev driver). */
+bool dev_is_vfio(const struct vm_dev *d);
+
+/* Reads the migration flags; a device without migration is explained. */
+int dev_mig_init(struct vm_dev *d);
+int dev_get_state(struct vm_dev *d, enum mig_state *state);
+/*
+ * Moves the device to TARGET in one SET, after checking the path
+ * client-side. On failure reads the state back and says where the device
+ * is and what to do. *DATA_FD gets the new data fd or -1 (may be NULL).
+ */
+int dev_set_state(struct vm_dev *d, enum mig_state target, int *data_fd);
+
+/* The source identity recorded in a blob header. */
+int dev_identity(const struct vm_dev *d, struct blob_header *h);
+
+/* --then's argument: stop or running. */
+int dev_parse_then(const char *arg, enum mig_state *then);
+/* Tells people that STATE lasts only while vfiomig holds the device. */
+void dev_note_closes(const struct vm_dev *d, enum mig_state state);
+
+/* "vfiomig reset 0000:3b:00.2", for hints. */
+const char *dev_reset_hint(const struct vm_dev *d, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The data path's plumbing: full reads and writes, interruption, output files, progress and sizes. */
+#ifndef VFIOMIG_IO_H
+#define VFIOMIG_IO_H
+
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+/* The size of one read from a data fd, and of the chunks vfiomig writes (QEMU reads 1 MiB too). */
+#define IO_BUF_SIZE (1u << 20)
+
+/* Set by SIGINT/SIGTERM once io_catch_signals() ran; blocking reads then fail with EINTR. */
+extern volatile sig_atomic_t io_interrupted;
+void io_catch_signals(void);
+
+/* Reads until LEN bytes or the end: the count, or -errno (-EINTR once interrupted). */
+ssize_t io_read_full(int fd, void *buf, size_t len);
+int io_write_all(int fd, const void *buf, size_t len);
+int io_writev_all(int fd, struct iovec *iov, int cnt);
+
+/* A blob_src read callback over the fd pointed to by CTX. */
+ssize_t io_fd_read(void *ctx, void *buf, size_t len);
+
+/* An output file that appears under its name only when complete. */
+struct out_file {
+	int fd;
+	char tmp[PATH_MAX];
+	char path[PATH_MAX];
+};
+int out_file_open(struct out_file *f, const char *path);
+int out_file_commit(struct out_file *f);   /* fsync + rename */
+void out_file_abort(struct out_file *f);   /* unlink the temporary */
+
+/* A progress line on a terminal's stderr, redrawn at most four times a second. */
+struct progress {
+	bool on;
+	const char *verb, *object;
+	uint64_t total;        /* an estimate, 0 if unknown */
+	double start, last;
+};
+void progress_init(struct progress *p, const char *verb, const char *object, uint64_t total);
+void progress_update(struct progress *p, uint64_t bytes);
+void progress_done(struct progress *p);
+
+/* "1.5 MiB" */
+const char *fmt_size(uint64_t bytes, char *buf, size_t len);
+/* Monotonic seconds. */
+double mono_now(void);
+
+#endif

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* vfiomig's entry point: global options, one command, and the exit status. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "output.h"
+#include "vfiomig.h"
+
+struct vm_opts vm_opts;
+
+enum { OPT_IOMMUFD = 256, OPT_LEGACY };
+
+static const struct option global_options[] = {
+	{ "json", no_argument, NULL, 'j' },
+	{ "pretty", no_argument, NULL, 'p' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "iommufd", no_argument, NULL, OPT_IOMMUFD },
+	{ "legacy", no_argument, NULL, OPT_LEGACY },
+	{ "version", no_argument, NULL, 'V' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 }
+};
+
+int main(int argc, char **argv)
+{
+	int c, ret;
+
+	opterr = 0;
+	/* '+': global options end at the command; the command parses the rest. */
+	while ((c = getopt_long(argc, argv, "+jpvVh", global_options, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			vm_opts.json = true;
+			break;
+		case 'p':
+			vm_opts.json = vm_opts.pretty = true;
+			break;
+		case 'v':
+			vm_opts.verbose++;
+			break;
+		case OPT_IOMMUFD:
+		case OPT_LEGACY:
+			if (vm_opts.open_mode != VM_OPEN_AUTO)
+				return vm_usage("--iommufd and --legacy exclude each other"), VM_EXIT_USAGE;
+			vm_opts.open_mode = c == OPT_IOMMUFD ? VM_OPEN_IOMMUFD : VM_OPEN_LEGACY;
+			break;
+		case 'V':
+			printf("vfiomig %s\n", VFIOMIG_VERSION);
+			return VM_EXIT_OK;
+		case 'h':
+			vm_main_help(stdout);
+			return VM_EXIT_OK;
+		default:
+			if (optopt)
+				vm_usage("unknown option '-%c'; 'vfiomig --help' lists them", optopt);
+			else
+				vm_usage("unknown option '%s'; 'vfiomig --help' lists them",
+					 argv[optind - 1]);
+			return VM_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		vm_main_help(stderr);
+		return VM_EXIT_USAGE;
+	}
+
+	out_begin(stdout);
+	ret = vm_dispatch(argc - optind, argv + optind);
+	if (out_end() && ret >= 0)
+		ret = vm_error(EIO, "cannot write output", NULL, NULL, NULL);
+	return vm_exit_status(ret);
+}
