@@ -36,6 +36,8 @@ PURE := mig addr blob
 UNIT_TESTS := $(sort $(basename $(notdir $(wildcard tests/unit/test_*.c))))
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
+.SECONDARY:
+
 .PHONY: all install uninstall deps check unit lab demo lab-shell clean
 
 all: $(B)/vfiomig
