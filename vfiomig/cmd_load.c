@@ -257,14 +257,9 @@ static int run_load(int argc, char **argv)
 		}
 	}
 
-	ret = dev_open(&d);
+	ret = dev_open_mig(&d, &cur);
 	if (ret)
 		goto close_reader;
-	ret = dev_mig_init(&d);
-	if (!ret)
-		ret = dev_get_state(&d, &cur);
-	if (ret)
-		goto close_dev;
 	st.t_start = mono_now();
 	if (cur != MIG_STOP) {
 		ret = dev_set_state(&d, MIG_STOP, NULL);

@@ -199,14 +199,11 @@ static int run_save(int argc, char **argv)
 		out_begin(stderr);
 	io_catch_signals();
 
-	ret = dev_get(argv[optind], &d);
+	ret = dev_lookup(argv[optind], &d);
+	if (!ret)
+		ret = dev_open_mig(&d, &cur);
 	if (ret)
 		return ret;
-	ret = dev_mig_init(&d);
-	if (!ret)
-		ret = dev_get_state(&d, &cur);
-	if (ret)
-		goto close_dev;
 	if (mig_state_saving(cur) || cur == MIG_RESUMING) {
 		/* A data fd belongs to the process that got it: start over from stop. */
 		vm_note("%s was in %s, left by an earlier process; moving it to stop first", d.name,

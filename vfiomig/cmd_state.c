@@ -169,14 +169,13 @@ static int run_set(int argc, char **argv)
 	if (mig_state_parse(argv[optind + 1], &target))
 		return vm_usage("invalid state '%s': use stop, running, stop-copy, resuming, running-p2p, pre-copy, pre-copy-p2p or 0-7",
 				argv[optind + 1]);
-	ret = dev_get(argv[optind], &d);
+	if (target == MIG_ERROR)
+		return vm_usage("invalid state 'error': error cannot be requested; a device enters it when a transition fails");
+	ret = dev_lookup(argv[optind], &d);
+	if (!ret)
+		ret = dev_open_mig(&d, &cur);
 	if (ret)
 		return ret;
-	ret = dev_mig_init(&d);
-	if (!ret)
-		ret = dev_get_state(&d, &cur);
-	if (ret)
-		goto close_dev;
 
 	/* The refusals come from dev_set_state() with their reasons; a dry run asks the same. */
 	n = mig_path(cur, target, d.mig_flags, path);

@@ -317,6 +317,20 @@ int dev_mig_init(struct vm_dev *d)
 	return 0;
 }
 
+int dev_open_mig(struct vm_dev *d, enum mig_state *state)
+{
+	int ret = dev_open(d);
+
+	if (ret)
+		return ret;
+	ret = dev_mig_init(d);
+	if (!ret)
+		ret = dev_get_state(d, state);
+	if (ret)
+		dev_close(d);
+	return ret;
+}
+
 int dev_get_state(struct vm_dev *d, enum mig_state *state)
 {
 	int ret = vfio_mig_get_state(d->fd, state);

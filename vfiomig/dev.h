@@ -40,6 +40,8 @@ bool dev_is_vfio(const struct vm_dev *d);
 
 /* Reads the migration flags; a device without migration is explained. */
 int dev_mig_init(struct vm_dev *d);
+/* dev_open() + dev_mig_init() + dev_get_state(); closes the device on failure. */
+int dev_open_mig(struct vm_dev *d, enum mig_state *state);
 int dev_get_state(struct vm_dev *d, enum mig_state *state);
 /*
  * Moves the device to TARGET in one SET, after checking the path
