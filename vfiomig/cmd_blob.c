@@ -69,13 +69,15 @@ static int run_inspect(int argc, char **argv)
 	size_t len;
 	int fd = STDIN_FILENO, ret;
 
-	if (argc != 2)
-		return vm_usage("blob inspect: %s; usage: vfiomig blob inspect FILE",
-				argc < 2 ? "missing file" : "too many arguments");
-	path = argv[1];
+	int optind = vm_getopt(&cmd_blob_inspect, argc, argv, vm_no_options, NULL);
+
+	if (optind < 0)
+		return optind;
+	ret = vm_operands(&cmd_blob_inspect, argc, argv, optind, 1);
+	if (ret)
+		return ret;
+	path = argv[optind];
 	if (strcmp(path, "-")) {
-		if (path[0] == '-')
-			return vm_usage("blob inspect: unknown option '%s'", path);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			return vm_error(errno, "cannot open", path, NULL, NULL);
@@ -96,7 +98,7 @@ static int run_inspect(int argc, char **argv)
 		out_str("verdict", "verdict      %s\n", "ok");
 	} else {
 		out_bool("valid", NULL, false);
-		out_str("verdict", "verdict      %s", ret == -EBADMSG ? r.err.msg : strerror(-ret));
+		out_str("verdict", "verdict      %s", ret == -EBADMSG ? r.err.msg : vm_strerror(ret));
 		out_u64("error_offset", " (offset %" PRIu64 ")\n", r.err.offset);
 		ret = ret == -EBADMSG ? vm_error(EBADMSG, "invalid blob", path, NULL, "%s", r.err.msg)
 				      : vm_error(ret, "cannot read", path, NULL, NULL);

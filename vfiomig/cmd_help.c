@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* `vfiomig help`: usage of every command from the command table, for people and for bash completion. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -7,7 +8,13 @@
 
 static int run_help(int argc, char **argv);
 
+static const struct option help_options[] = {
+	{ "commands", no_argument, NULL, 'c' },
+	{ 0 }
+};
+
 const struct vm_cmd cmd_help = {
+	.longopts = help_options,
 	.name = "help",
 	.run = run_help,
 	.args = "[COMMAND [SUBCOMMAND]] | --commands",
@@ -41,9 +48,18 @@ static void list_commands(const char *prefix, const struct vm_cmd *const *table)
 			       o->has_arg == required_argument ? "=" : "");
 		for (s = (*table)->shortopts; s && *s; s++)
 			if (*s != ':')
-				printf(" -%c", *s);
+				printf(" -%c%s", *s, s[1] == ':' ? "=" : "");
 		printf("\t%s\n", (*table)->args ? (*table)->args : "");
 	}
+}
+
+static int help_option(int c, const char *arg, void *data)
+{
+	(void)arg;
+	if (c != 'c')
+		return -EINVAL;
+	*(bool *)data = true;
+	return 0;
 }
 
 static int run_help(int argc, char **argv)
@@ -53,15 +69,22 @@ static int run_help(int argc, char **argv)
 	char path[64] = "";
 	int i;
 
-	if (argc == 2 && !strcmp(argv[1], "--commands")) {
+	bool commands = false;
+	int optind = vm_getopt(&cmd_help, argc, argv, help_option, &commands);
+
+	if (optind < 0)
+		return optind;
+	if (commands) {
+		if (optind < argc)
+			return vm_usage("help: --commands takes no command");
 		list_commands("", vm_commands);
 		return 0;
 	}
-	if (argc == 1) {
+	if (optind == argc) {
 		vm_main_help(stdout);
 		return 0;
 	}
-	for (i = 1; i < argc; i++) {
+	for (i = optind; i < argc; i++) {
 		if (!table)
 			return vm_usage("help: '%s' has no subcommand '%s'", path, argv[i]);
 		cmd = vm_cmd_find(table, argv[i]);

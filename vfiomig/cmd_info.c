@@ -51,7 +51,7 @@ static const char *probe_verdict(int ret)
 	case EINVAL:
 		return "not supported in this direction";
 	default:
-		return strerror(-ret);
+		return vm_strerror(ret);
 	}
 }
 
@@ -85,14 +85,13 @@ static void show_identity(const struct vm_dev *d)
 {
 	struct blob_header h;
 	struct pci_ident id;
-	char parent[64];
+	char cls[16];
 
 	out_str("device", "%s", d->name);
 	out_str("kind", NULL, d->mdev ? "mdev" : "pci");
 	if (d->mdev) {
 		dev_identity(d, &h);
 		out_str("mdev_type", " mdev type %s", h.mdev_type[0] ? h.mdev_type : "unknown");
-		snprintf(parent, sizeof(parent), "%s", h.dev_name);
 		out_text("\n");
 		return;
 	}
@@ -107,8 +106,9 @@ static void show_identity(const struct vm_dev *d)
 	out_hex("device_id", ":%04" PRIx64 "]", id.device);
 	out_hex("subsystem_vendor_id", " subsystem [%04" PRIx64, id.subsys_vendor);
 	out_hex("subsystem_device_id", ":%04" PRIx64 "]", id.subsys_device);
-	out_hex("class_code", NULL, id.class_code);
-	out_u64("revision", " (rev %02" PRIx64 ")\n", id.revision);
+	snprintf(cls, sizeof(cls), "0x%06x", id.class_code);
+	out_str("class_code", NULL, cls);
+	out_hex("revision", " (rev %02" PRIx64 ")\n", id.revision);
 }
 
 static void show_migration(struct vm_dev *d)
@@ -123,7 +123,7 @@ static void show_migration(struct vm_dev *d)
 	out_bool("supported", NULL, !ret);
 	if (ret) {
 		out_str("reason", "migration: %s\n",
-			ret == -ENOTTY ? "not supported by this driver" : strerror(-ret));
+			ret == -ENOTTY ? "not supported by this driver" : vm_strerror(ret));
 		out_obj_close();
 		return;
 	}
@@ -145,12 +145,14 @@ static int run_info(int argc, char **argv)
 	struct vm_dev d;
 	int ret;
 
-	if (argc != 2)
-		return vm_usage("info: %s; usage: vfiomig info DEV",
-				argc < 2 ? "missing device" : "too many arguments");
-	if (argv[1][0] == '-')
-		return vm_usage("info: unknown option '%s'", argv[1]);
-	ret = dev_lookup(argv[1], &d);
+	int optind = vm_getopt(&cmd_info, argc, argv, vm_no_options, NULL);
+
+	if (optind < 0)
+		return optind;
+	ret = vm_operands(&cmd_info, argc, argv, optind, 1);
+	if (ret)
+		return ret;
+	ret = dev_lookup(argv[optind], &d);
 	if (ret)
 		return ret;
 	show_identity(&d);

@@ -181,7 +181,7 @@ static int write_stream(struct vm_dev *d, struct blob_reader *r, int in_fd, bool
 		if (ret) {
 			ret = vm_error(ret, "cannot write the state into", d->name, NULL,
 				       "the driver refused the data after %llu bytes: %s",
-				       (unsigned long long)st->bytes, strerror(-ret));
+				       (unsigned long long)st->bytes, vm_strerror(ret));
 			break;
 		}
 		st->bytes += len;
@@ -210,9 +210,9 @@ static int run_load(int argc, char **argv)
 
 	if (optind < 0)
 		return optind;
-	if (argc - optind != 1)
-		return vm_usage("load: %s; usage: vfiomig load DEV [-i FILE]",
-				argc == optind ? "missing device" : "too many arguments");
+	ret = vm_operands(&cmd_load, argc, argv, optind, 1);
+	if (ret)
+		return ret;
 	if (!o.input && isatty(STDIN_FILENO))
 		return vm_usage("load: refusing to read a blob from a terminal; redirect standard input or use -i FILE");
 	name = o.input ? o.input : "standard input";
@@ -239,8 +239,9 @@ static int run_load(int argc, char **argv)
 			blob_reader_close(&r);
 			if (ret)
 				goto close_input;
-			if (lseek(in_fd, 0, SEEK_SET) < 0 || blob_reader_open(&r, &src, &h)) {
-				ret = vm_error(errno ? errno : EIO, "cannot reread", name, NULL, NULL);
+			ret = lseek(in_fd, 0, SEEK_SET) < 0 ? -errno : blob_reader_open(&r, &src, &h);
+			if (ret) {
+				ret = blob_invalid(name, &r, ret);
 				goto close_input;
 			}
 		}

@@ -26,12 +26,14 @@ static int run_reset(int argc, char **argv)
 	struct vm_dev d;
 	int ret;
 
-	if (argc != 2)
-		return vm_usage("reset: %s; usage: vfiomig reset DEV",
-				argc < 2 ? "missing device" : "too many arguments");
-	if (argv[1][0] == '-')
-		return vm_usage("reset: unknown option '%s'", argv[1]);
-	ret = dev_get(argv[1], &d);
+	int optind = vm_getopt(&cmd_reset, argc, argv, vm_no_options, NULL);
+
+	if (optind < 0)
+		return optind;
+	ret = vm_operands(&cmd_reset, argc, argv, optind, 1);
+	if (ret)
+		return ret;
+	ret = dev_get(argv[optind], &d);
 	if (ret)
 		return ret;
 	ret = vfio_device_reset(d.fd);

@@ -98,7 +98,7 @@ static int copy_stream(struct vm_dev *d, int data_fd, int out, bool raw, uint64_
 		if (n < 0) {
 			ret = vm_error(n, "cannot read the state of", d->name, NULL,
 				       "the data fd failed after %llu bytes: %s",
-				       (unsigned long long)st->bytes, strerror(-n));
+				       (unsigned long long)st->bytes, vm_strerror(n));
 			break;
 		}
 		if (n == 0)
@@ -116,7 +116,7 @@ static int copy_stream(struct vm_dev *d, int data_fd, int out, bool raw, uint64_
 		if (ret) {
 			ret = vm_error(ret, "cannot write the state of", d->name, NULL,
 				       "output failed after %llu bytes: %s",
-				       (unsigned long long)st->bytes, strerror(-ret));
+				       (unsigned long long)st->bytes, vm_strerror(ret));
 			break;
 		}
 		progress_update(&p, st->bytes);
@@ -164,7 +164,6 @@ static void report(const struct vm_dev *d, const struct save_opts *o,
 	out_str("file", " to %s", o->output ? o->output : "-");
 	out_dbl("seconds", ", %.3f s", secs);
 	out_dbl("throughput_bps", ", %.1f MiB/s\n", secs > 0 ? st->bytes / secs : 0);
-	out_text("%s", "");
 	out_obj_open("downtime_us");
 	out_u64("enter", "downtime: enter stop-copy %" PRIu64 " us", (st->t_stopped - st->t_start) * 1e6);
 	out_u64("read", ", read %" PRIu64 " us", (st->t_read - st->t_stopped) * 1e6);
@@ -189,9 +188,9 @@ static int run_save(int argc, char **argv)
 
 	if (optind < 0)
 		return optind;
-	if (argc - optind != 1)
-		return vm_usage("save: %s; usage: vfiomig save DEV [-o FILE]",
-				argc == optind ? "missing device" : "too many arguments");
+	ret = vm_operands(&cmd_save, argc, argv, optind, 1);
+	if (ret)
+		return ret;
 	if (!o.output && isatty(STDOUT_FILENO))
 		return vm_usage("save: refusing to write binary data to a terminal; redirect standard output or use -o FILE");
 	/* With the blob on stdout, the report goes to stderr. */

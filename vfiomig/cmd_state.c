@@ -19,7 +19,8 @@ static const struct vm_cmd cmd_state_get = {
 	.args = "DEV",
 	.summary = "print the migration state of a device",
 	.help = "Prints the state name (stop, running, stop-copy, resuming, running-p2p,\n"
-		"pre-copy, pre-copy-p2p or error) and, with -j, its number too.\n",
+		"pre-copy, pre-copy-p2p or error) and, with -j, its number too.\n"
+		"Opening a vfio-pci device resets it: do not use it on a device a VM uses.\n",
 };
 
 enum { OPT_EXPLAIN = 256, OPT_DRY_RUN };
@@ -36,14 +37,16 @@ static const struct vm_cmd cmd_state_set = {
 	.args = "DEV STATE [--explain] [--dry-run]",
 	.summary = "move a device to a migration state",
 	.help = "STATE is stop, running, stop-copy, resuming, running-p2p, pre-copy,\n"
-		"pre-copy-p2p, or a number 0-7. The kernel walks the shortest path of\n"
+		"pre-copy-p2p, or a number 1-7. The kernel walks the shortest path of\n"
 		"arcs the driver implements; vfiomig computes the same path first.\n"
 		"\n"
 		"  --explain   print each arc of the path and what the device does there\n"
-		"  --dry-run   print the path without changing anything\n"
+		"  --dry-run   print the path without changing the state (opening a\n"
+		"              vfio-pci device still resets it)\n"
 		"\n"
 		"The device is closed when vfiomig exits, and most drivers then return it\n"
-		"to running. stop-copy -> pre-copy is refused: kernels from 6.2 hang on it.\n",
+		"to running. stop-copy -> pre-copy and stop-copy -> pre-copy-p2p are\n"
+		"refused: kernels from 6.2 loop forever on them.\n",
 	.longopts = set_options,
 };
 
@@ -55,32 +58,15 @@ const struct vm_cmd cmd_state = {
 	.summary = "read or change the migration state of a device",
 };
 
-static int one_device(int argc, char **argv, int optind, int want)
-{
-	if (argc - optind < want)
-		return vm_usage("%s: missing %s; usage: vfiomig %s %s", vm_cmd_path,
-				argc - optind == 0 ? "device" : "argument", vm_cmd_path,
-				want == 1 ? "DEV" : "DEV STATE");
-	if (argc - optind > want)
-		return vm_usage("%s: unexpected argument '%s'", vm_cmd_path, argv[optind + want]);
-	return 0;
-}
-
-static int no_options(int c, const char *arg, void *data)
-{
-	(void)c, (void)arg, (void)data;
-	return -EINVAL;
-}
-
 static int run_get(int argc, char **argv)
 {
 	struct vm_dev d;
 	enum mig_state s;
-	int ret, optind = vm_getopt(&cmd_state_get, argc, argv, no_options, NULL);
+	int ret, optind = vm_getopt(&cmd_state_get, argc, argv, vm_no_options, NULL);
 
 	if (optind < 0)
 		return optind;
-	ret = one_device(argc, argv, optind, 1);
+	ret = vm_operands(&cmd_state_get, argc, argv, optind, 1);
 	if (ret)
 		return ret;
 	ret = dev_get(argv[optind], &d);
@@ -163,14 +149,15 @@ static int run_set(int argc, char **argv)
 
 	if (optind < 0)
 		return optind;
-	ret = one_device(argc, argv, optind, 2);
+	ret = vm_operands(&cmd_state_set, argc, argv, optind, 2);
 	if (ret)
 		return ret;
 	if (mig_state_parse(argv[optind + 1], &target))
-		return vm_usage("invalid state '%s': use stop, running, stop-copy, resuming, running-p2p, pre-copy, pre-copy-p2p or 0-7",
+		return vm_usage("invalid state '%s': use stop, running, stop-copy, resuming, running-p2p, pre-copy, pre-copy-p2p or 1-7",
 				argv[optind + 1]);
 	if (target == MIG_ERROR)
-		return vm_usage("invalid state 'error': error cannot be requested; a device enters it when a transition fails");
+		return vm_usage("invalid state '%s': error cannot be requested; a device enters it when a transition fails",
+				argv[optind + 1]);
 	ret = dev_lookup(argv[optind], &d);
 	if (!ret)
 		ret = dev_open_mig(&d, &cur);

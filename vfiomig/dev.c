@@ -46,7 +46,7 @@ static int lookup_sysfs(const char *arg, const char *path, struct vm_dev *d)
 	const char *base;
 
 	if (!realpath(path, real))
-		return vm_usage("no such device '%s': %s", arg, strerror(errno));
+		return vm_usage("no such device '%s': %s", arg, vm_strerror(errno));
 	base = strrchr(real, '/') + 1;
 	if (sysfs_link_name(real, "subsystem", subsys, sizeof(subsys)) ||
 	    (strcmp(subsys, "pci") && strcmp(subsys, "mdev")) ||
@@ -87,7 +87,7 @@ int dev_lookup(const char *arg, struct vm_dev *d)
 		break;
 	case ADDR_CDEV:
 		if (access(a.path, F_OK))
-			return vm_usage("no such device '%s': %s", arg, strerror(errno));
+			return vm_usage("no such device '%s': %s", arg, vm_strerror(errno));
 		snprintf(path, sizeof(path), "/sys/class/vfio-dev/vfio%u/device", a.cdev);
 		ret = lookup_sysfs(arg, path, d);
 		break;
@@ -164,7 +164,7 @@ static int explain_open_errno(struct vm_dev *d, int err, const char *path)
 		return vm_error(err, "cannot open", d->name,
 				"load the VFIO modules: modprobe vfio-pci", "%s does not exist", path);
 	default:
-		return vm_error(err, "cannot open", d->name, NULL, "%s: %s", path, strerror(-err));
+		return vm_error(err, "cannot open", d->name, NULL, "%s: %s", path, vm_strerror(err));
 	}
 }
 
@@ -206,7 +206,7 @@ static int open_legacy(struct vm_dev *d)
 	ret = vfio_group_attach(d->group_fd, d->container_fd);
 	if (ret)
 		return vm_error(ret, "cannot attach IOMMU group of", d->name, NULL,
-				"group %d: %s", d->group, strerror(-ret));
+				"group %d: %s", d->group, vm_strerror(ret));
 	ret = vfio_group_device(d->group_fd, d->name, &d->fd);
 	if (ret == -EBUSY && d->cdev[0]) {
 		snprintf(path, sizeof(path), "/dev/vfio/devices/%s", d->cdev);
@@ -214,7 +214,7 @@ static int open_legacy(struct vm_dev *d)
 	}
 	if (ret)
 		return vm_error(ret, "cannot open", d->name, NULL, "VFIO_GROUP_GET_DEVICE_FD: %s",
-				strerror(-ret));
+				vm_strerror(ret));
 	return 0;
 }
 
@@ -352,13 +352,14 @@ const char *dev_reset_hint(const struct vm_dev *d, char *buf, size_t len)
 /* Refusals that need no ioctl, worded for people. */
 static int refuse_path(struct vm_dev *d, int err, enum mig_state cur, enum mig_state target)
 {
-	char flags[64], hint[128];
+	char flags[64], hint[160];
 
 	mig_flags_str(d->mig_flags, flags, sizeof(flags));
 	switch (-err) {
 	case EDEADLK:
-		return vm_error(EINVAL, "refusing to move", d->name,
-				"go through stop first: state set DEV stop, then pre-copy",
+		snprintf(hint, sizeof(hint), "go through running first: vfiomig state set %s running, then %s",
+			 d->name, mig_state_name(target));
+		return vm_error(EINVAL, "refusing to move", d->name, hint,
 				"%s -> %s makes kernels from 6.2 on loop forever with the state lock held (fixed in 2026 and in stable kernels); vfiomig never sends it",
 				mig_state_name(cur), mig_state_name(target));
 	case EPERM:
@@ -404,7 +405,7 @@ int dev_set_state(struct vm_dev *d, enum mig_state target, int *data_fd)
 	t0 = now_ms();
 	ret = vfio_mig_set_state(d->fd, target, &fd);
 	vm_debug("SET %s -> %s: %s (%.3f ms)", mig_state_name(cur), mig_state_name(target),
-		 ret ? strerror(-ret) : "ok", now_ms() - t0);
+		 ret ? vm_strerror(ret) : "ok", now_ms() - t0);
 	if (!ret) {
 		if (data_fd)
 			*data_fd = fd;
@@ -417,11 +418,11 @@ int dev_set_state(struct vm_dev *d, enum mig_state target, int *data_fd)
 	if (vfio_mig_get_state(d->fd, &after))
 		return vm_error(ret, "cannot move", d->name, dev_reset_hint(d, hint, sizeof(hint)),
 				"%s -> %s failed: %s; its state could not be read back either",
-				mig_state_name(cur), mig_state_name(target), strerror(-ret));
+				mig_state_name(cur), mig_state_name(target), vm_strerror(ret));
 	if (after == MIG_ERROR)
 		return vm_error(ret, "cannot move", d->name, dev_reset_hint(d, hint, sizeof(hint)),
 				"%s -> %s failed: %s; the device is now in error",
-				mig_state_name(cur), mig_state_name(target), strerror(-ret));
+				mig_state_name(cur), mig_state_name(target), vm_strerror(ret));
 	for (i = 0; i < n && path[i] != after; i++)
 		;
 	snprintf(hint, sizeof(hint), "vfiomig state set %s %s returns it; vfiomig reset %s if that fails too",
@@ -430,11 +431,11 @@ int dev_set_state(struct vm_dev *d, enum mig_state target, int *data_fd)
 		return vm_error(ret, "cannot move", d->name, hint,
 				"%s -> %s failed at the first step (%s -> %s): %s; the device stayed in %s",
 				mig_state_name(cur), mig_state_name(target), mig_state_name(cur),
-				mig_state_name(path[0]), strerror(-ret), mig_state_name(cur));
+				mig_state_name(path[0]), vm_strerror(ret), mig_state_name(cur));
 	return vm_error(ret, "cannot move", d->name, hint,
 			"%s -> %s failed after %d of %d steps: %s; the device is now in %s",
 			mig_state_name(cur), mig_state_name(target), i < n ? i + 1 : 0, n,
-			strerror(-ret), mig_state_name(after));
+			vm_strerror(ret), mig_state_name(after));
 }
 
 static void id_u16(const char *dir, const char *attr, uint16_t *v)

@@ -55,7 +55,8 @@ void vm_main_help(FILE *f)
 	      "Options:\n"
 	      "  -j, --json      print JSON\n"
 	      "  -p, --pretty    print indented JSON (implies --json)\n"
-	      "  -v, --verbose   trace every ioctl on stderr\n"
+	      "  -v, --verbose   trace how devices are opened, VFIO feature ioctls and\n"
+	      "                  state changes (with their durations) on stderr\n"
 	      "      --iommufd   open devices through /dev/vfio/devices and /dev/iommu\n"
 	      "      --legacy    open devices through their IOMMU group and a container\n"
 	      "  -V, --version   print the version\n"
@@ -119,27 +120,97 @@ int vm_dispatch(int argc, char **argv)
 	return cmd->run(argc, argv);
 }
 
+static const struct option *long_option(const struct option *opts, const char *name, size_t len)
+{
+	for (; opts && opts->name; opts++)
+		if (strlen(opts->name) == len && !strncmp(opts->name, name, len))
+			return opts;
+	return NULL;
+}
+
+int vm_check_options(const char *ctx, const struct option *opts, const char *shorts,
+		     int argc, char **argv, bool stop_at_operand)
+{
+	const struct option *o;
+	const char *eq, *s;
+	int i;
+
+	/*
+	 * getopt_long() takes unambiguous prefixes ("--ex" for "--explain");
+	 * a script relying on one breaks when an option is added. Long
+	 * options must be spelled out, so check them before getopt sees them.
+	 */
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (argv[i][0] != '-' || !argv[i][1]) {
+			if (stop_at_operand)
+				break;
+			continue;
+		}
+		if (argv[i][1] != '-') {
+			/* A short option with a separate value: skip the value. */
+			s = shorts ? strchr(shorts, argv[i][1]) : NULL;
+			if (s && s[1] == ':' && !argv[i][2])
+				i++;
+			continue;
+		}
+		eq = strchr(argv[i], '=');
+		o = long_option(opts, argv[i] + 2, eq ? (size_t)(eq - argv[i] - 2) : strlen(argv[i] + 2));
+		if (!o)
+			return vm_usage("%sunknown option '%.*s'", ctx,
+					eq ? (int)(eq - argv[i]) : (int)strlen(argv[i]), argv[i]);
+		if (eq && o->has_arg == no_argument)
+			return vm_usage("%soption '--%s' takes no value", ctx, o->name);
+		if (!eq && o->has_arg == required_argument)
+			i++;
+	}
+	return 0;
+}
+
 int vm_getopt(const struct vm_cmd *cmd, int argc, char **argv,
 	      int (*opt)(int c, const char *arg, void *data), void *data)
 {
-	char shorts[64];
+	static const struct option none[] = { { 0 } };
+	const struct option *longopts = cmd->longopts ? cmd->longopts : none;
+	char shorts[64], ctx[80];
 	int c, ret;
 
+	snprintf(ctx, sizeof(ctx), "%s: ", vm_cmd_path);
+	ret = vm_check_options(ctx, longopts, cmd->shortopts, argc, argv, false);
+	if (ret)
+		return ret;
 	/* A leading ':' makes getopt report a missing value apart from an unknown option. */
 	snprintf(shorts, sizeof(shorts), ":%s", cmd->shortopts ? cmd->shortopts : "");
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, shorts, cmd->longopts, NULL)) != -1) {
-		if (c == '?') {
-			if (optopt)
-				return vm_usage("%s: unknown option '-%c'", vm_cmd_path, optopt);
-			return vm_usage("%s: unknown option '%s'", vm_cmd_path, argv[optind - 1]);
-		}
+	while ((c = getopt_long(argc, argv, shorts, longopts, NULL)) != -1) {
+		if (c == '?')
+			return vm_usage("%sunknown option '-%c'", ctx, optopt);
 		if (c == ':')
-			return vm_usage("%s: option '%s' needs a value", vm_cmd_path, argv[optind - 1]);
+			return vm_usage("%soption '%s' needs a value", ctx, argv[optind - 1]);
 		ret = opt(c, optarg, data);
 		if (ret < 0)
 			return ret;
 	}
 	return optind;
+}
+
+int vm_no_options(int c, const char *arg, void *data)
+{
+	(void)c, (void)arg, (void)data;
+	return -EINVAL;
+}
+
+int vm_operands(const struct vm_cmd *cmd, int argc, char **argv, int optind, int want)
+{
+	const char *what = cmd->args && !strncmp(cmd->args, "FILE", 4) ? "file" : "device";
+
+	if (argc - optind < want)
+		return vm_usage("%s: missing %s; usage: vfiomig %s %s", vm_cmd_path,
+				argc == optind ? what : "argument", vm_cmd_path, cmd->args);
+	if (argc - optind > want)
+		return vm_usage("%s: unexpected argument '%s'; usage: vfiomig %s %s", vm_cmd_path,
+				argv[optind + want], vm_cmd_path, cmd->args);
+	return 0;
 }

@@ -29,6 +29,8 @@ int main(int argc, char **argv)
 	int c, ret;
 
 	opterr = 0;
+	if (vm_check_options("", global_options, "jpvVh", argc, argv, true))
+		return VM_EXIT_USAGE;
 	/* '+': global options end at the command; the command parses the rest. */
 	while ((c = getopt_long(argc, argv, "+jpvVh", global_options, NULL)) != -1) {
 		switch (c) {
@@ -54,16 +56,16 @@ int main(int argc, char **argv)
 			vm_main_help(stdout);
 			return VM_EXIT_OK;
 		default:
-			if (optopt)
-				vm_usage("unknown option '-%c'; 'vfiomig --help' lists them", optopt);
-			else
-				vm_usage("unknown option '%s'; 'vfiomig --help' lists them",
-					 argv[optind - 1]);
+			/* Long options were checked above: only a short one gets here. */
+			vm_usage("unknown option '-%c'; 'vfiomig --help' lists them", optopt);
 			return VM_EXIT_USAGE;
 		}
 	}
 	if (optind >= argc) {
-		vm_main_help(stderr);
+		if (vm_opts.json)
+			vm_usage("no command given; 'vfiomig help' lists them");
+		else
+			vm_main_help(stderr);
 		return VM_EXIT_USAGE;
 	}
 

@@ -41,6 +41,22 @@ static void lower_reason(char *buf, size_t len, int err)
 	buf[0] = (char)tolower((unsigned char)buf[0]);
 }
 
+const char *vm_strerror(int err)
+{
+	static char buf[128];
+
+	lower_reason(buf, sizeof(buf), abs(err));
+	return buf;
+}
+
+/* A newline or escape typed into an address must not forge or garble a message line. */
+static void defang(char *s)
+{
+	for (; *s; s++)
+		if (iscntrl((unsigned char)*s))
+			*s = '?';
+}
+
 static void emit_json(const char *what, const char *object, const char *reason,
 		      int err, const char *hint)
 {
@@ -69,7 +85,7 @@ static void emit_json(const char *what, const char *object, const char *reason,
 int vm_error(int err, const char *what, const char *object, const char *hint,
 	     const char *reason_fmt, ...)
 {
-	char reason[1024];
+	char reason[1024], obj[256];
 	va_list ap;
 
 	err = abs(err);
@@ -81,6 +97,12 @@ int vm_error(int err, const char *what, const char *object, const char *hint,
 		lower_reason(reason, sizeof(reason), err);
 	}
 	record(status_of(err));
+	defang(reason);
+	if (object) {
+		snprintf(obj, sizeof(obj), "%s", object);
+		defang(obj);
+		object = obj;
+	}
 
 	if (vm_opts.json) {
 		emit_json(what, object, reason, err, hint);
@@ -103,6 +125,7 @@ int vm_usage(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	defang(msg);
 	record(VM_EXIT_USAGE);
 	if (vm_opts.json)
 		emit_json("usage", NULL, msg, 0, "see 'vfiomig help'");

@@ -86,5 +86,18 @@ void vm_error_reset(void);
 /* Parse a command's options with its row's tables; returns optind or -EINVAL. */
 int vm_getopt(const struct vm_cmd *cmd, int argc, char **argv,
 	      int (*opt)(int c, const char *arg, void *data), void *data);
+/* The option callback of a command that has none. */
+int vm_no_options(int c, const char *arg, void *data);
+/* Exactly WANT operands after OPTIND, or a usage error quoting the synopsis. */
+int vm_operands(const struct vm_cmd *cmd, int argc, char **argv, int optind, int want);
+/*
+ * Refuses abbreviated or unknown long options and values given to options
+ * that take none; CTX prefixes the message. STOP_AT_OPERAND: options end at
+ * the first operand (the global options before the command).
+ */
+int vm_check_options(const char *ctx, const struct option *opts, const char *shorts,
+		     int argc, char **argv, bool stop_at_operand);
+/* strerror(), lower case like the rest of our messages. */
+const char *vm_strerror(int err);
 
 #endif
