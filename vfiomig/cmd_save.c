@@ -163,7 +163,8 @@ static void report(const struct vm_dev *d, const struct save_opts *o,
 	out_bool("raw", NULL, o->raw);
 	out_str("file", " to %s", o->output ? o->output : "-");
 	out_dbl("seconds", ", %.3f s", secs);
-	out_dbl("throughput_bps", ", %.1f MiB/s\n", secs > 0 ? st->bytes / secs : 0);
+	out_dbl("throughput_bps", NULL, secs > 0 ? st->bytes / secs : 0);
+	out_text(", %.1f MiB/s\n", secs > 0 ? st->bytes / secs / (1 << 20) : 0);
 	out_obj_open("downtime_us");
 	out_u64("enter", "downtime: enter stop-copy %" PRIu64 " us", (st->t_stopped - st->t_start) * 1e6);
 	out_u64("read", ", read %" PRIu64 " us", (st->t_read - st->t_stopped) * 1e6);

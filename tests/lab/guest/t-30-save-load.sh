@@ -1,0 +1,152 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# save, load and blob inspect: a device's state moves from A to B through a file and a pipe; bad blobs never reach a device.
+. /tests/lib.sh
+V=$VFIOMIG
+A=$EDU_A B=$EDU_B
+
+fp() { cat "$DBG/$1/fingerprint"; }
+regs() { cat "$DBG/$1/regs"; }
+
+# Make A and B differ, in payload and in registers.
+echo 1111 >"$DBG/$A/seed"
+echo 2222 >"$DBG/$B/seed"
+echo "dma_src 0x12345678" >"$DBG/$A/regs"
+echo "dma_src 0x9abc" >"$DBG/$B/regs"
+a_fp=$(fp "$A")
+b_fp=$(fp "$B")
+a_regs=$(regs "$A")
+like "$a_regs" "dma_src=0x0*12345678" "A's dma_src register holds the test value"
+[ "$a_fp" != "$b_fp" ] && pass "A and B start with different states" || fail "A and B start with different states"
+
+# Through a file.
+run $V save "$A" -o a.blob
+check_rc 0 "save -o exits 0"
+check_out "saved $A: [0-9]+ bytes" "save reports the bytes"
+check_out "downtime: enter stop-copy [0-9]+ us, read [0-9]+ us, leave [0-9]+ us" "save reports the downtime split"
+check_out "device left in stop" "save says where the device was left"
+check_err "note: $A stays in stop only while vfiomig holds it open" "save says the device returns to running on close"
+check "the blob exists" test -s a.blob
+check "no temporary file is left" sh -c '! ls a.blob.* 2>/dev/null'
+
+run $V blob inspect a.blob
+check_rc 0 "blob inspect exits 0"
+check_out "source +$A \(driver vfiomig_test\)" "inspect shows the source"
+check_out "ids +1234:11e8" "inspect shows the IDs"
+check_out "verdict +ok" "inspect verdict is ok"
+run $V -j blob inspect a.blob
+check "inspect -j parses" sh -c "printf '%s' \"\$1\" | jq -e '.valid and .source == \"$A\" and .stream_bytes > 1048576'" sh "$OUT"
+
+run $V load "$B" -i a.blob
+check_rc 0 "load -i exits 0"
+check_out "loaded $B: [0-9]+ bytes" "load reports the bytes"
+is "$(fp "$B")" "$a_fp" "after load B holds A's state (fingerprint)"
+check "B's payload equals A's byte for byte" cmp "$DBG/$A/payload" "$DBG/$B/payload"
+is "$(regs "$B" | sed 's/liveness=[^ ]* //')" "$(echo "$a_regs" | sed 's/liveness=[^ ]* //')" "B's registers equal A's"
+
+# Through stdout/stdin and a pipe, with a 64 MiB state.
+echo 67108864 >"$DBG/$A/state_size"
+echo 3333 >"$DBG/$A/seed"
+echo 4444 >"$DBG/$B/seed"
+a_fp=$(fp "$A")
+run sh -c "$V save $A | $V load $B"
+check_rc 0 "save | load of 64 MiB exits 0"
+is "$(fp "$B")" "$a_fp" "after save | load B holds A's 64 MiB state"
+check "B's 64 MiB payload equals A's" cmp "$DBG/$A/payload" "$DBG/$B/payload"
+run sh -c "$V -j save $A > big.blob"
+check_rc 0 "save to stdout exits 0"
+check "save -j reports on stderr, exactly" sh -c "printf '%s' \"\$1\" | jq -e '.bytes > 67108864 and .chunks >= 64 and .downtime_us.total > 0 and .state == \"stop\"'" sh "$ERR"
+run sh -c "$V save $A --then running --raw > raw.bin"
+check_rc 0 "save --raw --then running exits 0"
+check_err "device left in running" "--then running resumes the device"
+check "--raw writes the bare stream (no blob magic)" sh -c '[ "$(head -c 7 raw.bin)" != VFIOMIG ]'
+run sh -c "$V load $B --raw < raw.bin"
+check_rc 0 "load --raw exits 0"
+is "$(fp "$B")" "$a_fp" "load --raw restores the state"
+echo 1048576 >"$DBG/$A/state_size"
+
+# Terminals get no binary.
+if command -v script >/dev/null 2>&1; then
+	run script -qc "$V save $A" /dev/null
+	check_out "refusing to write binary data to a terminal" "save to a terminal is refused"
+else
+	skip "no script(1)" "save to a terminal is refused"
+fi
+
+# Bad blobs never reach the device: B's state and arc log stay untouched.
+$V save "$A" -o good.blob 2>/dev/null
+echo 5555 >"$DBG/$B/seed"
+b_fp=$(fp "$B")
+size=$(wc -c <good.blob)
+head -c 600 good.blob >trunc.blob
+head -c $((size - 10)) good.blob >trunc2.blob
+cp good.blob flip-hdr.blob
+printf '\001' | dd of=flip-hdr.blob bs=1 seek=20 conv=notrunc 2>/dev/null
+cp good.blob flip-data.blob
+printf '\377' | dd of=flip-data.blob bs=1 seek=100000 conv=notrunc 2>/dev/null
+cp good.blob flip-trailer.blob
+printf '\377' | dd of=flip-trailer.blob bs=1 seek=$((size - 20)) conv=notrunc 2>/dev/null
+for f in trunc trunc2 flip-hdr flip-data flip-trailer; do
+	echo 1 >"$DBG/$B/arcs"
+	run $V load "$B" -i $f.blob
+	check_rc 4 "load of $f.blob exits 4"
+	check_err "invalid blob '$f.blob'" "load of $f.blob names the blob"
+	is "$(cat "$DBG/$B/arcs")" "" "$f.blob from a file: the device was never moved"
+	is "$(fp "$B")" "$b_fp" "$f.blob: B's state is unchanged"
+	run $V blob inspect $f.blob
+	check_rc 4 "inspect of $f.blob exits 4"
+	check_out "verdict +(truncated|.*mismatch|.*header)" "inspect of $f.blob gives a precise verdict"
+done
+run $V blob inspect flip-data.blob
+check_out "verdict +chunk 0 at offset 512: data checksum mismatch" "a flipped data byte is located in chunk 0"
+
+# A valid blob from another kind of device (an mlx5 VF, made on the host) is refused, in file and pipe.
+F=/tests/fixtures/foreign.blob
+if [ -f "$F" ]; then
+	echo 1 >"$DBG/$B/arcs"
+	run $V load "$B" -i "$F"
+	check_rc 4 "a foreign blob exits 4"
+	check_err "it was saved from 0000:3b:00.2, a different kind of device than $B: vendor 0x15b3 in the blob, 0x1234 here" "the refusal says what differs"
+	check_err "hint: --force" "and names --force"
+	run sh -c "$V load $B < $F"
+	check_rc 4 "a foreign blob from a pipe exits 4"
+	is "$(cat "$DBG/$B/arcs")" "" "a foreign blob never moved the device"
+	is "$(fp "$B")" "$b_fp" "a foreign blob did not change B's state"
+	run $V load "$B" -i "$F" --force
+	check_rc 1 "--force hands the foreign stream to the driver, which rejects it"
+	check_err "note: loading a blob from a different kind of device \(--force\)" "--force says what it overrides"
+	check_err "rejected the state" "the driver's rejection is reported"
+	is "$(fp "$B")" "$b_fp" "the rejected foreign stream did not change B's state"
+else
+	skip "no /tests/fixtures/foreign.blob" "a foreign blob is refused"
+fi
+
+# Through a pipe a bad chunk is detected before it is written; the device is reset.
+run sh -c "cat flip-data.blob | $V load $B"
+check_rc 4 "load of a corrupt blob from a pipe exits 4"
+check_err "was reset and is now in running" "a bad stream resets the device and says so"
+is "$(fp "$B")" "$b_fp" "a corrupt piped blob did not change B's state"
+run sh -c "head -c $((size - 100)) good.blob | $V load $B"
+check_rc 4 "a truncated piped blob exits 4"
+check_err "truncated" "a truncated piped blob is called truncated"
+is "$(fp "$B")" "$b_fp" "a truncated piped blob did not change B's state"
+
+# Raw streams are checked by the driver only: a corrupt one fails at resuming -> stop.
+head -c 1000 raw.bin >short-raw.bin
+run sh -c "$V load $B --raw < short-raw.bin"
+check_rc 1 "a short raw stream is rejected by the driver"
+check_err "rejected the state" "the rejection is attributed to the driver"
+check_err "was reset and is now in running" "and the device is reset"
+is "$(fp "$B")" "$b_fp" "a rejected raw stream did not change B's state"
+
+# Usage errors.
+run sh -c "$V load $B < /dev/null"
+check_rc 4 "an empty input is not a blob"
+run $V load "$B" -i /nonexistent
+check_rc 1 "a missing input file exits 1"
+run $V save "$A" --then bogus -o x.blob
+check_rc 2 "--then bogus exits 2"
+run $V save
+check_rc 2 "save without a device exits 2"
+
+done_testing
