@@ -180,8 +180,6 @@ static int run_set(int argc, char **argv)
 	if (ret)
 		goto close_dev;
 	out_str("state", "%s\n", mig_state_name(cur));
-	if (mig_state_saving(cur))
-		vm_note("the data fd of this transition was closed; 'vfiomig save' reads the state");
 	dev_note_closes(&d, cur);
 close_dev:
 	dev_close(&d);

@@ -22,7 +22,7 @@ static void dev_init(struct vm_dev *d)
 {
 	memset(d, 0, sizeof(*d));
 	d->group = -1;
-	d->fd = d->group_fd = d->container_fd = d->iommufd = -1;
+	d->fd = d->group_fd = d->container_fd = d->iommufd = d->data_fd = -1;
 }
 
 /* Fills what sysfs knows about the device at D->sysfs. */
@@ -287,7 +287,7 @@ int dev_open(struct vm_dev *d)
 
 void dev_close(struct vm_dev *d)
 {
-	int *fds[] = { &d->fd, &d->iommufd, &d->group_fd, &d->container_fd };
+	int *fds[] = { &d->data_fd, &d->fd, &d->iommufd, &d->group_fd, &d->container_fd };
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(fds); i++) {
@@ -407,10 +407,15 @@ int dev_set_state(struct vm_dev *d, enum mig_state target, int *data_fd)
 	vm_debug("SET %s -> %s: %s (%.3f ms)", mig_state_name(cur), mig_state_name(target),
 		 ret ? vm_strerror(ret) : "ok", now_ms() - t0);
 	if (!ret) {
+		/* The kernel has ended the old stream when the device left its group. */
+		if (d->data_fd >= 0 && (fd >= 0 || !(mig_state_saving(target) || target == MIG_RESUMING))) {
+			close(d->data_fd);
+			d->data_fd = -1;
+		}
 		if (data_fd)
 			*data_fd = fd;
 		else if (fd >= 0)
-			close(fd);
+			d->data_fd = fd;
 		return 0;
 	}
 

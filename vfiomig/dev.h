@@ -22,6 +22,12 @@ struct vm_dev {
 	int fd;
 	int group_fd, container_fd, iommufd;
 	bool via_cdev;
+	/*
+	 * The data fd of the current migration when no caller took it: kept
+	 * while the device stays in the saving group or in resuming, so that
+	 * a later command of the same process (or session) can use it.
+	 */
+	int data_fd;
 
 	/* Valid after dev_mig_init(). */
 	uint64_t mig_flags;
@@ -46,7 +52,9 @@ int dev_get_state(struct vm_dev *d, enum mig_state *state);
 /*
  * Moves the device to TARGET in one SET, after checking the path
  * client-side. On failure reads the state back and says where the device
- * is and what to do. *DATA_FD gets the new data fd or -1 (may be NULL).
+ * is and what to do. *DATA_FD gets the new data fd or -1; with DATA_FD
+ * NULL a new data fd is kept in D->data_fd instead. Leaving the saving
+ * group or resuming ends D->data_fd, as the kernel ends the stream.
  */
 int dev_set_state(struct vm_dev *d, enum mig_state target, int *data_fd);
 
