@@ -24,9 +24,12 @@ const struct vm_cmd cmd_help = {
 };
 
 extern const struct vm_cmd cmd_blob, cmd_info, cmd_load, cmd_reset, cmd_save, cmd_state;
+extern const struct vm_cmd cmd_open, cmd_close, cmd_sessions;
 
 const struct vm_cmd *const vm_commands[] = {
-	&cmd_info, &cmd_state, &cmd_save, &cmd_load, &cmd_blob, &cmd_reset, &cmd_help, NULL,
+	&cmd_info, &cmd_state, &cmd_save, &cmd_load, &cmd_blob, &cmd_reset,
+	&cmd_open, &cmd_close, &cmd_sessions,
+	&cmd_help, NULL,
 };
 
 /* "state set<TAB>--explain --dry-run" per line: the machine-readable command list. */

@@ -185,6 +185,7 @@ static int run_save(int argc, char **argv)
 	uint64_t estimate = 0;
 	struct vm_dev d;
 	int ret, out_fd = STDOUT_FILENO, data_fd = -1;
+	bool held_stream;
 	int optind = vm_getopt(&cmd_save, argc, argv, save_option, &o);
 
 	if (optind < 0)
@@ -204,7 +205,9 @@ static int run_save(int argc, char **argv)
 		ret = dev_open_mig(&d, &cur);
 	if (ret)
 		return ret;
-	if (mig_state_saving(cur) || cur == MIG_RESUMING) {
+	/* A session that entered stop-copy holds the stream: read it from there. */
+	held_stream = cur == MIG_STOP_COPY && d.data_fd >= 0;
+	if (!held_stream && (mig_state_saving(cur) || cur == MIG_RESUMING)) {
 		/* A data fd belongs to the process that got it: start over from stop. */
 		vm_note("%s was in %s, left by an earlier process; moving it to stop first", d.name,
 			mig_state_name(cur));
@@ -235,7 +238,12 @@ static int run_save(int argc, char **argv)
 	}
 
 	st.t_start = mono_now();
-	ret = dev_set_state(&d, MIG_STOP_COPY, &data_fd);
+	if (held_stream) {
+		data_fd = d.data_fd;
+		d.data_fd = -1;
+	} else {
+		ret = dev_set_state(&d, MIG_STOP_COPY, &data_fd);
+	}
 	st.t_stopped = mono_now();
 	if (ret)
 		goto recover_dev;

@@ -237,11 +237,74 @@ static int open_cdev(struct vm_dev *d)
 	return 0;
 }
 
+#define MAX_HELD 16
+
+static struct vm_dev held[MAX_HELD];
+static int nheld;
+static bool hold_new;
+
+struct vm_dev *dev_held_find(const char *name)
+{
+	int i;
+
+	for (i = 0; i < nheld; i++)
+		if (!strcmp(held[i].name, name))
+			return &held[i];
+	return NULL;
+}
+
+struct vm_dev *dev_held_nth(int n)
+{
+	return n >= 0 && n < nheld ? &held[n] : NULL;
+}
+
+int dev_hold(struct vm_dev *d)
+{
+	if (d->owner || dev_held_find(d->name))
+		return 0;
+	if (nheld == MAX_HELD)
+		return vm_error(EMFILE, "cannot hold", d->name, "close another device first",
+				"this process already holds %d devices", MAX_HELD);
+	held[nheld] = *d;
+	held[nheld].owner = NULL;
+	d->owner = &held[nheld++];
+	return 0;
+}
+
+void dev_hold_opens(bool on)
+{
+	hold_new = on;
+}
+
+void dev_release_all(void)
+{
+	while (nheld > 0)
+		dev_close(&held[--nheld]);
+}
+
+/* Takes the fds of the held device H for one command. */
+static void borrow(struct vm_dev *d, struct vm_dev *h)
+{
+	d->fd = h->fd;
+	d->group_fd = h->group_fd;
+	d->container_fd = h->container_fd;
+	d->iommufd = h->iommufd;
+	d->via_cdev = h->via_cdev;
+	d->data_fd = h->data_fd;
+	d->owner = h;
+}
+
 int dev_open(struct vm_dev *d)
 {
 	char hint[512];
 	bool cdev_ok = d->cdev[0] && !access("/dev/iommu", F_OK);
+	struct vm_dev *h = dev_held_find(d->name);
 	int ret;
+
+	if (h) {
+		borrow(d, h);
+		return 0;
+	}
 
 	if (!dev_is_vfio(d)) {
 		const char *p = "/sys/bus/pci/devices";
@@ -282,6 +345,8 @@ int dev_open(struct vm_dev *d)
 		 ret ? "failed" : "ok");
 	if (ret)
 		dev_close(d);
+	else if (hold_new)
+		ret = dev_hold(d);
 	return ret;
 }
 
@@ -290,11 +355,43 @@ void dev_close(struct vm_dev *d)
 	int *fds[] = { &d->data_fd, &d->fd, &d->iommufd, &d->group_fd, &d->container_fd };
 	size_t i;
 
+	if (d->owner) {
+		/* Only the data fd can have changed hands during the command. */
+		d->owner->data_fd = d->data_fd;
+		d->owner->mig_flags = d->mig_flags;
+		for (i = 0; i < ARRAY_SIZE(fds); i++)
+			*fds[i] = -1;
+		d->owner = NULL;
+		return;
+	}
 	for (i = 0; i < ARRAY_SIZE(fds); i++) {
 		if (*fds[i] >= 0)
 			close(*fds[i]);
 		*fds[i] = -1;
 	}
+}
+
+int dev_canonical(const char *arg, char *name, size_t len)
+{
+	char why[128], path[PATH_MAX], real[PATH_MAX];
+	struct vm_addr a;
+
+	if (addr_parse(arg, &a, why, sizeof(why)))
+		return -EINVAL;
+	if (a.kind == ADDR_PCI || a.kind == ADDR_MDEV) {
+		addr_name(&a, name, len);
+		return 0;
+	}
+	if (a.kind == ADDR_CDEV)
+		snprintf(path, sizeof(path), "/sys/class/vfio-dev/vfio%u/device", a.cdev);
+	else
+		snprintf(path, sizeof(path), "%s", a.path);
+	if (!realpath(path, real))
+		return -errno;
+	if (strlen(strrchr(real, '/') + 1) >= len)
+		return -ENAMETOOLONG;
+	strcpy(name, strrchr(real, '/') + 1);
+	return 0;
 }
 
 int dev_get(const char *arg, struct vm_dev *d)
@@ -496,8 +593,8 @@ int dev_parse_then(const char *arg, enum mig_state *then)
 
 void dev_note_closes(const struct vm_dev *d, enum mig_state state)
 {
-	if (state == MIG_RUNNING)
+	if (state == MIG_RUNNING || d->owner)
 		return;
-	vm_note("%s stays in %s only while vfiomig holds it open: on exit the device is closed and its driver normally returns it to running (upstream mtty keeps its state)",
-		d->name, mig_state_name(state));
+	vm_note("%s stays in %s only while vfiomig holds it open: on exit the device is closed and its driver normally returns it to running (upstream mtty keeps its state); 'vfiomig open %s' holds it across commands",
+		d->name, mig_state_name(state), d->name);
 }

@@ -29,6 +29,9 @@ struct vm_dev {
 	 */
 	int data_fd;
 
+	/* Set when the fds are borrowed from a device this process holds (dev_hold()). */
+	struct vm_dev *owner;
+
 	/* Valid after dev_mig_init(). */
 	uint64_t mig_flags;
 };
@@ -38,6 +41,23 @@ int dev_lookup(const char *arg, struct vm_dev *d);
 /* Opens the device (group/container or cdev/iommufd per --iommufd/--legacy). */
 int dev_open(struct vm_dev *d);
 void dev_close(struct vm_dev *d);
+/*
+ * Devices held across commands: a session holder, the shell and batch mode
+ * keep a device open between commands, because closing it would return
+ * it to running, stop dirty logging and end low power. dev_open() of a
+ * held device borrows its fds; dev_close() gives them back.
+ */
+int dev_hold(struct vm_dev *d);
+/* From now on every device opened is held until dev_release_all(). */
+void dev_hold_opens(bool on);
+void dev_release_all(void);
+/* The held device named NAME, or NULL; the Nth held device (NULL past the end). */
+struct vm_dev *dev_held_find(const char *name);
+struct vm_dev *dev_held_nth(int n);
+
+/* The canonical name of the device ARG names, without messages; 0 or -errno. */
+int dev_canonical(const char *arg, char *name, size_t len);
+
 /* dev_lookup() + dev_open(). */
 int dev_get(const char *arg, struct vm_dev *d);
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "output.h"
+#include "session.h"
 #include "vfiomig.h"
 
 struct vm_opts vm_opts;
@@ -24,11 +25,15 @@ static const struct option global_options[] = {
 	{ 0 }
 };
 
-int main(int argc, char **argv)
+int vm_run_argv(int argc, char **argv)
 {
-	int c, ret;
+	int c, ret, status;
 
+	/* The shell, batch mode and session holders run many command lines. */
+	memset(&vm_opts, 0, sizeof(vm_opts));
+	vm_error_reset();
 	opterr = 0;
+	optind = 0;
 	if (vm_check_options("", global_options, "jpvVh", argc, argv, true))
 		return VM_EXIT_USAGE;
 	/* '+': global options end at the command; the command parses the rest. */
@@ -69,9 +74,18 @@ int main(int argc, char **argv)
 		return VM_EXIT_USAGE;
 	}
 
+	/* A device held by a session: the holder runs the command, on our stdio. */
+	if (session_forward(argc, argv, optind, &status))
+		return status;
+
 	out_begin(stdout);
 	ret = vm_dispatch(argc - optind, argv + optind);
 	if (out_end() && ret >= 0)
 		ret = vm_error(EIO, "cannot write output", NULL, NULL, NULL);
 	return vm_exit_status(ret);
+}
+
+int main(int argc, char **argv)
+{
+	return vm_run_argv(argc, argv);
 }

@@ -55,6 +55,8 @@ extern const struct vm_cmd *const vm_commands[];
 /* "state set" while that command runs, for messages. */
 extern const char *vm_cmd_path;
 
+/* Runs a whole command line (argv[0] is the program) and returns its exit status. */
+int vm_run_argv(int argc, char **argv);
 /* Runs one command line (argv[0] is the command); 0 or -errno. */
 int vm_dispatch(int argc, char **argv);
 /* Usage and help of a command, as `vfiomig help PATH` prints them. */
