@@ -16,7 +16,7 @@ CFLAGS ?= -O2 -g
 WERROR ?=
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 $(if $(WERROR),-Werror)
 
-PKGS := libpci libmnl libcjson libxxhash
+PKGS := libpci libmnl libcjson libxxhash readline
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
@@ -32,7 +32,7 @@ B := build
 SRCS := $(sort $(wildcard vfiomig/*.c))
 OBJS := $(SRCS:vfiomig/%.c=$(B)/obj/%.o)
 # Pure logic (no I/O): what the unit tests link against.
-PURE := mig addr blob
+PURE := mig addr blob line
 UNIT_TESTS := $(sort $(basename $(notdir $(wildcard tests/unit/test_*.c))))
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 

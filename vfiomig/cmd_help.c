@@ -24,11 +24,11 @@ const struct vm_cmd cmd_help = {
 };
 
 extern const struct vm_cmd cmd_blob, cmd_info, cmd_load, cmd_reset, cmd_save, cmd_state;
-extern const struct vm_cmd cmd_open, cmd_close, cmd_sessions;
+extern const struct vm_cmd cmd_open, cmd_close, cmd_sessions, cmd_batch, cmd_shell;
 
 const struct vm_cmd *const vm_commands[] = {
 	&cmd_info, &cmd_state, &cmd_save, &cmd_load, &cmd_blob, &cmd_reset,
-	&cmd_open, &cmd_close, &cmd_sessions,
+	&cmd_open, &cmd_close, &cmd_sessions, &cmd_shell, &cmd_batch,
 	&cmd_help, NULL,
 };
 

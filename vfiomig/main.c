@@ -20,24 +20,31 @@ static const struct option global_options[] = {
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "iommufd", no_argument, NULL, OPT_IOMMUFD },
 	{ "legacy", no_argument, NULL, OPT_LEGACY },
+	{ "batch", required_argument, NULL, 'b' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 }
 };
 
-int vm_run_argv(int argc, char **argv)
+int vm_run_argv(int argc, char **argv, const struct vm_opts *base)
 {
+	char *batch[] = { "batch", NULL, NULL };
+	const char *batch_file = NULL;
 	int c, ret, status;
+	struct out_saved *outer;
 
 	/* The shell, batch mode and session holders run many command lines. */
-	memset(&vm_opts, 0, sizeof(vm_opts));
+	if (base)
+		vm_opts = *base;
+	else
+		memset(&vm_opts, 0, sizeof(vm_opts));
 	vm_error_reset();
 	opterr = 0;
 	optind = 0;
-	if (vm_check_options("", global_options, "jpvVh", argc, argv, true))
+	if (vm_check_options("", global_options, "jpvVhb:", argc, argv, true))
 		return VM_EXIT_USAGE;
 	/* '+': global options end at the command; the command parses the rest. */
-	while ((c = getopt_long(argc, argv, "+jpvVh", global_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+jpvVhb:", global_options, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			vm_opts.json = true;
@@ -54,6 +61,9 @@ int vm_run_argv(int argc, char **argv)
 				return vm_usage("--iommufd and --legacy exclude each other"), VM_EXIT_USAGE;
 			vm_opts.open_mode = c == OPT_IOMMUFD ? VM_OPEN_IOMMUFD : VM_OPEN_LEGACY;
 			break;
+		case 'b':
+			batch_file = optarg;
+			break;
 		case 'V':
 			printf("vfiomig %s\n", VFIOMIG_VERSION);
 			return VM_EXIT_OK;
@@ -65,6 +75,18 @@ int vm_run_argv(int argc, char **argv)
 			vm_usage("unknown option '-%c'; 'vfiomig --help' lists them", optopt);
 			return VM_EXIT_USAGE;
 		}
+	}
+	if (batch_file) {
+		/* -b FILE is `batch FILE`, as in ip -batch. */
+		if (optind < argc)
+			return vm_usage("-b FILE runs a batch file; it takes no command ('%s')", argv[optind]),
+			       VM_EXIT_USAGE;
+		batch[1] = (char *)batch_file;
+		out_begin(stdout);
+		ret = vm_dispatch(2, batch);
+		if (out_end() && ret >= 0)
+			ret = vm_error(EIO, "cannot write output", NULL, NULL, NULL);
+		return vm_exit_status(ret);
 	}
 	if (optind >= argc) {
 		if (vm_opts.json)
@@ -78,14 +100,16 @@ int vm_run_argv(int argc, char **argv)
 	if (session_forward(argc, argv, optind, &status))
 		return status;
 
+	outer = out_suspend();
 	out_begin(stdout);
 	ret = vm_dispatch(argc - optind, argv + optind);
 	if (out_end() && ret >= 0)
 		ret = vm_error(EIO, "cannot write output", NULL, NULL, NULL);
+	out_resume(outer);
 	return vm_exit_status(ret);
 }
 
 int main(int argc, char **argv)
 {
-	return vm_run_argv(argc, argv);
+	return vm_run_argv(argc, argv, NULL);
 }

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cjson/cJSON.h>
 
@@ -17,6 +18,40 @@ static FILE *stream;
 static cJSON *stack[OUT_DEPTH];
 static int depth = -1;           /* -1: no JSON document open */
 static cJSON *notes;
+
+struct out_saved {
+	FILE *stream;
+	cJSON *stack[OUT_DEPTH];
+	int depth;
+	cJSON *notes;
+};
+
+struct out_saved *out_suspend(void)
+{
+	struct out_saved *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->stream = stream;
+	memcpy(s->stack, stack, sizeof(stack));
+	s->depth = depth;
+	s->notes = notes;
+	depth = -1;
+	notes = NULL;
+	stack[0] = NULL;
+	return s;
+}
+
+void out_resume(struct out_saved *s)
+{
+	if (!s)
+		return;
+	stream = s->stream;
+	memcpy(stack, s->stack, sizeof(stack));
+	depth = s->depth;
+	notes = s->notes;
+	free(s);
+}
 
 FILE *out_stream(void)
 {
@@ -178,6 +213,14 @@ void out_text(const char *fmt, ...)
 }
 
 #pragma GCC diagnostic pop
+
+void out_json(const char *key, void *item)
+{
+	if (vm_opts.json)
+		add(key, item);
+	else
+		cJSON_Delete(item);
+}
 
 void out_note(const char *msg)
 {

@@ -18,6 +18,14 @@
  *	-> text "state running\n", JSON {"state":"running"}
  */
 void out_begin(FILE *stream);   /* start a document on STREAM (stdout or stderr) */
+/*
+ * A command run by another (batch, shell, a session holder) has its own
+ * document: out_suspend() puts the current one aside, out_resume() brings
+ * it back after the inner command's out_end().
+ */
+struct out_saved;
+struct out_saved *out_suspend(void);
+void out_resume(struct out_saved *s);
 int out_end(void);              /* print the JSON document; 0 or -errno */
 FILE *out_stream(void);
 
@@ -35,6 +43,8 @@ void out_bool(const char *key, const char *fmt, bool val);
 void out_null(const char *key, const char *fmt);
 /* Text only. */
 void out_text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* JSON only: adds the cJSON ITEM (taken over) under KEY; text mode drops it. */
+void out_json(const char *key, void *item);
 /* JSON only: a note for people, collected into the document's "notes" array. */
 void out_note(const char *msg);
 

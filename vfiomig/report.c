@@ -13,6 +13,7 @@
 #include "vfiomig.h"
 
 static enum vm_exit first_status = VM_EXIT_OK;
+static int first_errno;
 
 static enum vm_exit status_of(int err)
 {
@@ -28,10 +29,22 @@ static enum vm_exit status_of(int err)
 	}
 }
 
-static void record(enum vm_exit status)
+static void record(enum vm_exit status, int err)
 {
-	if (first_status == VM_EXIT_OK)
+	if (first_status == VM_EXIT_OK) {
 		first_status = status;
+		first_errno = err;
+	}
+}
+
+int vm_first_errno(void)
+{
+	return first_errno;
+}
+
+void vm_set_first_errno(int err)
+{
+	first_errno = err;
 }
 
 /* strerror() starts with a capital; our messages are lower case throughout. */
@@ -96,7 +109,7 @@ int vm_error(int err, const char *what, const char *object, const char *hint,
 	} else {
 		lower_reason(reason, sizeof(reason), err);
 	}
-	record(status_of(err));
+	record(status_of(err), err);
 	defang(reason);
 	if (object) {
 		snprintf(obj, sizeof(obj), "%s", object);
@@ -117,6 +130,26 @@ int vm_error(int err, const char *what, const char *object, const char *hint,
 	return err ? -err : -EIO;
 }
 
+void vm_error_at(const char *where, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	defang(msg);
+	if (vm_opts.json)
+		emit_json("batch", where, msg, 0, NULL);
+	else
+		fprintf(stderr, VFIOMIG_PROG ": %s: %s\n", where, msg);
+}
+
+void vm_set_status(enum vm_exit status)
+{
+	first_status = status;
+}
+
 int vm_usage(const char *fmt, ...)
 {
 	char msg[1024];
@@ -126,7 +159,7 @@ int vm_usage(const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	defang(msg);
-	record(VM_EXIT_USAGE);
+	record(VM_EXIT_USAGE, EINVAL);
 	if (vm_opts.json)
 		emit_json("usage", NULL, msg, 0, "see 'vfiomig help'");
 	else
@@ -173,4 +206,5 @@ enum vm_exit vm_exit_status(int ret)
 void vm_error_reset(void)
 {
 	first_status = VM_EXIT_OK;
+	first_errno = 0;
 }

@@ -42,6 +42,7 @@ struct reply {
 	uint32_t magic;
 	int32_t status;         /* exit status of a RUN */
 	int32_t err;            /* 0, or EACCES when the holder refuses us */
+	int32_t errnum;         /* the errno of the command's first error */
 	int32_t state;
 	int32_t pid;
 	uint32_t uid;
@@ -237,6 +238,8 @@ bool session_forward(int argc, char **argv, int cmd, int *status)
 		} else if (ret) {
 			ret = vm_error(ret, "cannot reach the session of", name, NULL, NULL);
 		}
+		if (!ret)
+			vm_set_first_errno(rep.errnum);
 		*status = ret ? (int)vm_exit_status(ret) : rep.status;
 		return true;
 	}
@@ -264,12 +267,14 @@ static void holder_log(int logfd, const char *fmt, ...)
 }
 
 /* Runs one forwarded command line with the client's stdio and cwd, then restores ours. */
-static int run_forwarded(char *buf, size_t len, uint32_t argc, const int *fds)
+static int run_forwarded(char *buf, size_t len, uint32_t argc, const int *fds, int *errnum_out)
 {
+	int errnum;
 	char *argv[256];
 	int saved[SESSION_NFDS], status, i;
 	size_t off = 0;
 
+	*errnum_out = EINVAL;
 	if (argc == 0 || argc >= ARRAY_SIZE(argv))
 		return VM_EXIT_USAGE;
 	for (i = 0; i < (int)argc; i++) {
@@ -292,7 +297,8 @@ static int run_forwarded(char *buf, size_t len, uint32_t argc, const int *fds)
 	clearerr(stdin);
 	clearerr(stdout);
 	io_interrupted = 0;
-	status = vm_run_argv(argc, argv);
+	status = vm_run_argv(argc, argv, NULL);
+	errnum = vm_first_errno();
 	fflush(stdout);
 	fflush(stderr);
 	for (i = 0; i < 3; i++) {
@@ -302,6 +308,7 @@ static int run_forwarded(char *buf, size_t len, uint32_t argc, const int *fds)
 	if (fchdir(saved[3]))
 		status = VM_EXIT_FAILURE;
 	close(saved[3]);
+	*errnum_out = errnum;
 	return status;
 }
 
@@ -355,7 +362,7 @@ static void serve(int lfd, struct vm_dev *d, int logfd, int64_t since)
 		} else if (h->kind == REQ_RUN && nfds == SESSION_NFDS) {
 			holder_log(logfd, "runs a command of uid %u (pid %d)", (unsigned)cred.uid,
 				   (int)cred.pid);
-			rep.status = run_forwarded(buf + sizeof(*h), h->len, h->argc, fds);
+			rep.status = run_forwarded(buf + sizeof(*h), h->len, h->argc, fds, &rep.errnum);
 		} else {
 			rep.err = EPROTO;
 		}

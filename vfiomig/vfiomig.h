@@ -55,8 +55,11 @@ extern const struct vm_cmd *const vm_commands[];
 /* "state set" while that command runs, for messages. */
 extern const char *vm_cmd_path;
 
-/* Runs a whole command line (argv[0] is the program) and returns its exit status. */
-int vm_run_argv(int argc, char **argv);
+/*
+ * Runs a whole command line (argv[0] is the program) with BASE's global
+ * options (NULL: none) plus its own, and returns its exit status.
+ */
+int vm_run_argv(int argc, char **argv, const struct vm_opts *base);
 /* Runs one command line (argv[0] is the command); 0 or -errno. */
 int vm_dispatch(int argc, char **argv);
 /* Usage and help of a command, as `vfiomig help PATH` prints them. */
@@ -74,6 +77,10 @@ const struct vm_cmd *vm_cmd_find(const struct vm_cmd *const *table, const char *
  */
 int vm_error(int err, const char *what, const char *object, const char *hint,
 	     const char *reason_fmt, ...) __attribute__((format(printf, 5, 6)));
+/* "vfiomig: FILE:LINE: MESSAGE", for batch files; decides no exit status. */
+void vm_error_at(const char *where, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Overrides the exit status the reports call for (a batch takes its first failure's). */
+void vm_set_status(enum vm_exit status);
 /* A usage error: exit status 2. Returns -EINVAL. */
 int vm_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A note for people (stderr in text mode, "notes" array in JSON mode). */
@@ -84,6 +91,10 @@ void vm_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 enum vm_exit vm_exit_status(int ret);
 /* Forget earlier reports (the shell and batch mode run many commands). */
 void vm_error_reset(void);
+/* The errno of the first report (EINVAL for usage errors), 0 if none; for `expect fail`. */
+int vm_first_errno(void);
+/* Sets it, for a command a session holder ran for us. */
+void vm_set_first_errno(int err);
 
 /* Parse a command's options with its row's tables; returns optind or -EINVAL. */
 int vm_getopt(const struct vm_cmd *cmd, int argc, char **argv,

@@ -29,7 +29,8 @@ Environment:
   LAB_CMDLINE       extra guest kernel command line
   LAB_VERBOSE       1: show the whole serial console, kernel boot included
   LAB_EXTRA_BINS    host programs copied into the guest's /usr/bin with their libraries
-                    (default "jq setpriv": JSON checks, dropping privileges)
+                    (default "jq setpriv script": JSON checks, dropping
+                    privileges, driving the shell through a pseudo-terminal)
 Output goes to build/lab/<kernel>/ (serial.log, build logs, initramfs).
 EOF
 }
@@ -61,7 +62,7 @@ LAB_TEST_TIMEOUT=${LAB_TEST_TIMEOUT:-600}
 LAB_MEM=${LAB_MEM:-1G}
 LAB_CMDLINE=${LAB_CMDLINE:-}
 LAB_VERBOSE=${LAB_VERBOSE:-0}
-LAB_EXTRA_BINS=${LAB_EXTRA_BINS-jq setpriv}
+LAB_EXTRA_BINS=${LAB_EXTRA_BINS-jq setpriv script}
 LAB_QEMU=${LAB_QEMU:-qemu-system-x86_64}
 
 note() { printf 'lab: %s\n' "$*"; }
@@ -342,6 +343,9 @@ build_initramfs() {
 		install -m 0755 "$f" "$root/tests/"
 	done
 	make_fixtures "$root/tests/fixtures"
+	# Scenario files for `vfiomig batch`, run by t-28-scenarios.sh.
+	mkdir -p "$root/tests/scenarios"
+	cp "$ROOT"/tests/scenarios/*.vmb "$root/tests/scenarios/" 2>/dev/null || true
 	{
 		echo "LAB_MODE=$(shq "$MODE")"
 		echo "LAB_TESTS=$(shq "$LAB_TESTS")"
