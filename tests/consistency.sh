@@ -627,7 +627,12 @@ fi
 # blob inspect and the man page's BLOB FORMAT are checked against it.
 MKBLOB=$TMP/mkblob
 cat >"$TMP/mkblob.c" <<'EOF'
-/* mkblob SIZE...: a blob on stdout whose stream is chunks of these sizes. */
+/*
+ * mkblob SIZE...: a blob on stdout whose stream is chunks of these sizes.
+ * The stream is what mlx5_vfio_pci writes: a STOP_COPY_SIZE record, then
+ * one FW_DATA record; MKBLOB_BAD_TAG=1 makes the second tag an unknown
+ * mandatory one.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -650,17 +655,32 @@ int main(int argc, char **argv)
 	fwrite(hdr, 1, sizeof(hdr), stdout);
 	if (blob_writer_init(&w))
 		return 1;
+	size_t total = 0, off = 0;
+
+	for (int i = 1; i < argc; i++)
+		total += strtoul(argv[i], NULL, 0);
+	unsigned char *s = calloc(1, total + 1);
+
+	for (size_t j = 40; j < total; j++)
+		s[j] = (unsigned char)(j * 7);
+	if (total >= 40) {
+		uint64_t rec[2][2] = { { 8, (uint64_t)1 << 32 }, { total - 40, 0 } };
+
+		if (getenv("MKBLOB_BAD_TAG"))
+			rec[1][1] = (uint64_t)0x40 << 32;
+		memcpy(s, rec[0], 16);
+		memcpy(s + 16, &total, 8);
+		memcpy(s + 24, rec[1], 16);
+	}
 	for (int i = 1; i < argc; i++) {
 		size_t n = strtoul(argv[i], NULL, 0);
-		unsigned char *buf = malloc(n);
 
-		for (size_t j = 0; j < n; j++)
-			buf[j] = (unsigned char)(j * 7 + i);
-		blob_writer_chunk(&w, buf, n, ch);
+		blob_writer_chunk(&w, s + off, n, ch);
 		fwrite(ch, 1, sizeof(ch), stdout);
-		fwrite(buf, 1, n, stdout);
-		free(buf);
+		fwrite(s + off, 1, n, stdout);
+		off += n;
 	}
+	free(s);
 	blob_writer_trailer(&w, tr);
 	fwrite(tr, 1, sizeof(tr), stdout);
 	blob_writer_free(&w);
@@ -739,6 +759,25 @@ if ${CC:-cc} -std=gnu11 -I"$ROOT/vfiomig" -o "$MKBLOB" "$TMP/mkblob.c" "$ROOT/vf
 	printf '\x00' | dd of="$TMP/bad.blob" bs=1 seek=20 conv=notrunc 2>/dev/null
 	run blob inspect "$TMP/bad.blob"
 	expect "a changed header byte: exit 4, header checksum mismatch" 4 "header: checksum mismatch"
+	run blob inspect "$TMP/good.blob"
+	if [[ $RC == 0 ]] && grep -q "^mlx5 records 2 (FW_DATA 1: $((1048576 + 1000 - 40)) bytes, STOP_COPY_SIZE 1: last $((1048576 + 1000)) bytes)" "$OUT_FILE"; then
+		pass "blob inspect decodes mlx5 records of a blob from mlx5_vfio_pci"
+	else
+		fail "blob inspect decodes mlx5 records of a blob from mlx5_vfio_pci" && run_diag
+	fi
+	MKBLOB_BAD_TAG=1 "$MKBLOB" 1048576 1000 >"$TMP/badrec.blob"
+	run blob inspect "$TMP/badrec.blob"
+	if [[ $RC == 4 ]] && grep -q "mlx5 record 1 at stream offset 24: unknown mandatory tag 0x40" "$ERR_FILE"; then
+		pass "a malformed mlx5 record exits 4 and is located"
+	else
+		fail "a malformed mlx5 record exits 4 and is located" && run_diag
+	fi
+	run blob inspect --records none "$TMP/badrec.blob"
+	if [[ $RC == 0 ]]; then pass "--records none skips the record decoding"; else
+		fail "--records none skips the record decoding" && run_diag; fi
+	run blob inspect --records xml "$TMP/badrec.blob"
+	if [[ $RC == 2 ]]; then pass "--records with a bad format exits 2"; else
+		fail "--records with a bad format exits 2" && run_diag; fi
 	"$MKBLOB" >"$TMP/empty.blob"
 	is "$(stat -c %s "$TMP/empty.blob")" 552 "an empty stream is a header and a trailer"
 	run blob inspect "$TMP/empty.blob"

@@ -11,20 +11,33 @@
 #include "blob.h"
 #include "io.h"
 #include "mig.h"
+#include "mlx5.h"
 #include "output.h"
 #include "vfiomig.h"
 
 static int run_inspect(int argc, char **argv);
 
+static const struct option inspect_options[] = {
+	{ "records", required_argument, NULL, 'r' },
+	{ 0 }
+};
+
 static const struct vm_cmd cmd_blob_inspect = {
 	.name = "inspect",
 	.run = run_inspect,
-	.args = "FILE",
+	.args = "FILE [--records auto|mlx5|none]",
+	.longopts = inspect_options,
 	.summary = "show a blob's header and verify its checksums",
 	.help = "Prints the header (source device, IDs, driver, migration flags, kernel,\n"
 		"tool, time), the chunk count and sizes, and a verdict. A corrupt or\n"
 		"truncated blob names the part and the field and exits with status 4.\n"
-		"FILE '-' reads standard input.\n",
+		"FILE '-' reads standard input.\n"
+		"\n"
+		"  --records FORMAT  decode the driver's records inside the stream:\n"
+		"                    mlx5 (mlx5_vfio_pci's: size, mandatory or optional,\n"
+		"                    FW_DATA or STOP_COPY_SIZE and its value), none, or\n"
+		"                    auto (default: mlx5 when the blob comes from\n"
+		"                    mlx5_vfio_pci). A malformed record exits with 4.\n",
 };
 
 static const struct vm_cmd *const blob_subcommands[] = { &cmd_blob_inspect, NULL };
@@ -34,6 +47,56 @@ const struct vm_cmd cmd_blob = {
 	.sub = blob_subcommands,
 	.summary = "work with saved blobs, offline",
 };
+
+/* The most records listed one by one; the counts cover them all. */
+#define RECORDS_LISTED 1000
+
+static int records_option(int c, const char *arg, void *data)
+{
+	int *mode = data;
+
+	if (c != 'r')
+		return -EINVAL;
+	if (!strcmp(arg, "auto"))
+		*mode = -1;
+	else if (!strcmp(arg, "mlx5"))
+		*mode = 1;
+	else if (!strcmp(arg, "none"))
+		*mode = 0;
+	else
+		return vm_usage("blob inspect: invalid --records '%s': use auto, mlx5 or none", arg);
+	return 0;
+}
+
+static void show_record(const struct mlx5_record *r, void *ctx)
+{
+	uint64_t *listed = ctx;
+
+	if ((*listed)++ >= RECORDS_LISTED)
+		return;
+	out_obj_open(NULL);
+	out_u64("offset", NULL, r->offset);
+	out_u64("size", NULL, r->size);
+	out_str("flags", NULL, r->flags & MLX5_REC_FLAG_OPTIONAL ? "optional" : "mandatory");
+	out_str("tag", NULL, mlx5_tag_name(r->tag));
+	if (r->tag == MLX5_REC_TAG_STOP_COPY_SIZE)
+		out_u64("stop_copy_size", NULL, r->stop_copy_size);
+	out_obj_close();
+}
+
+static void show_records(const struct mlx5_decoder *m, int ret)
+{
+	out_u64("records", "mlx5 records %" PRIu64, m->records);
+	out_u64("fw_data", " (FW_DATA %" PRIu64, m->fw_data);
+	out_u64("fw_data_bytes", ": %" PRIu64 " bytes", m->fw_bytes);
+	out_u64("stop_copy_size_records", ", STOP_COPY_SIZE %" PRIu64, m->stop_copy_records);
+	if (m->stop_copy_records)
+		out_u64("stop_copy_size", ": last %" PRIu64 " bytes", m->last_stop_copy_size);
+	out_text(")\n");
+	out_bool("valid", NULL, !ret);
+	if (ret)
+		out_str("error", "mlx5 verdict %s\n", m->why);
+}
 
 static void show_header(const struct blob_header *h)
 {
@@ -63,13 +126,14 @@ static int run_inspect(int argc, char **argv)
 {
 	struct blob_src src = { io_fd_read, NULL };
 	struct blob_reader r = { 0 };
+	struct mlx5_decoder m;
 	struct blob_header h;
+	uint64_t listed = 0;
 	const void *data;
 	const char *path;
 	size_t len;
-	int fd = STDIN_FILENO, ret;
-
-	int optind = vm_getopt(&cmd_blob_inspect, argc, argv, vm_no_options, NULL);
+	int fd = STDIN_FILENO, ret, mret = 0, records = -1;
+	int optind = vm_getopt(&cmd_blob_inspect, argc, argv, records_option, &records);
 
 	if (optind < 0)
 		return optind;
@@ -84,11 +148,26 @@ static int run_inspect(int argc, char **argv)
 	}
 	src.ctx = &fd;
 	out_str("file", "blob         %s\n", path);
+	mlx5_decoder_init(&m);
 	ret = blob_reader_open(&r, &src, &h);
 	if (!ret) {
 		show_header(&h);
+		if (records < 0)
+			records = !strcmp(h.driver, "mlx5_vfio_pci");
+		if (records) {
+			out_obj_open("mlx5");
+			out_arr_open("list");
+		}
 		while ((ret = blob_reader_next(&r, &data, &len)) > 0)
-			;
+			if (records && !mret)
+				mret = mlx5_decoder_feed(&m, data, len, show_record, &listed);
+		if (records) {
+			out_arr_close();
+			if (!mret && !ret)
+				mret = mlx5_decoder_finish(&m);
+			show_records(&m, mret);
+			out_obj_close();
+		}
 	}
 	out_u64("chunks", "chunks       %" PRIu64, r.chunks);
 	out_u64("largest_chunk", " (largest %" PRIu64 " bytes)\n", r.max_chunk);
@@ -103,6 +182,8 @@ static int run_inspect(int argc, char **argv)
 		ret = ret == -EBADMSG ? vm_error(EBADMSG, "invalid blob", path, NULL, "%s", r.err.msg)
 				      : vm_error(ret, "cannot read", path, NULL, NULL);
 	}
+	if (!ret && mret)
+		ret = vm_error(EBADMSG, "malformed mlx5 records in", path, NULL, "%s", m.why);
 	blob_reader_close(&r);
 	if (fd != STDIN_FILENO)
 		close(fd);
