@@ -7,21 +7,34 @@
 #include "dev.h"
 #include "mig.h"
 #include "output.h"
+#include "kinfo.h"
 #include "pci.h"
+#include "sysfs.h"
 #include "vfio.h"
 #include "vfiomig.h"
 
 static int run_info(int argc, char **argv);
 
+static const struct option info_options[] = {
+	{ "no-open", no_argument, NULL, 'n' },
+	{ 0 }
+};
+
 const struct vm_cmd cmd_info = {
 	.name = "info",
 	.run = run_info,
-	.args = "DEV",
+	.args = "DEV [--no-open]",
+	.longopts = info_options,
 	.summary = "show a device's identity, binding and VFIO features",
 	.help = "Shows the PCI identity (libpci), the driver, the IOMMU group, the\n"
 		"migration flags and state, the stop-copy size estimate, and for every\n"
-		"device feature whether the driver supports it (VFIO_DEVICE_FEATURE_PROBE).\n"
-		"Opening a vfio-pci device resets it: do not run info on a device a VM uses.\n",
+		"device feature whether the driver supports it (VFIO_DEVICE_FEATURE_PROBE),\n"
+		"and from sysfs and debugfs alone: the SR-IOV PF and VF number, the process\n"
+		"holding the device, its runtime power state, the migration state VFIO's\n"
+		"debugfs shows, the kernel release and the config that matters.\n"
+		"\n"
+		"  --no-open   read only what needs no open: opening a vfio-pci device\n"
+		"              resets it. A device another process holds is never opened.\n",
 };
 
 /* The features info probes, with the directions that make sense for each. */
@@ -139,13 +152,79 @@ static void show_migration(struct vm_dev *d)
 	out_obj_close();
 }
 
+/* What needs no device fd: SR-IOV, holders, power, VFIO debugfs, the kernel. */
+static int show_context(const struct vm_dev *d)
+{
+	struct holder h[4];
+	char pf[64], buf[64];
+	enum mig_state s;
+	int vf, n, i;
+	const char *const config[] = { "VFIO_DEVICE_CDEV", "IOMMUFD", "IOMMUFD_DRIVER",
+				       "VFIO_DEBUGFS", "MLX5_VFIO_PCI" };
+
+	if (!dev_sriov(d, pf, sizeof(pf), &vf)) {
+		out_obj_open("sriov");
+		out_str("pf", "sriov: VF %d of PF ", pf);
+		out_text("%s\n", pf);
+		out_s64("vf", NULL, vf);
+		out_obj_close();
+	}
+	n = dev_holders(d, h, 4);
+	out_arr_open("holders");
+	for (i = 0; i < n; i++) {
+		out_obj_open(NULL);
+		out_s64("pid", i ? ", pid %" PRId64 : "holder: pid %" PRId64, h[i].pid);
+		out_str("comm", " (%s)", h[i].comm);
+		out_obj_close();
+	}
+	out_arr_close();
+	if (n > 0)
+		out_text("\n");
+	else
+		out_text("holder: none\n");
+	out_obj_open("power");
+	if (!sysfs_read(d->sysfs, "power/runtime_status", buf, sizeof(buf)))
+		out_str("runtime_status", "power: runtime %s", buf);
+	if (!sysfs_read(d->sysfs, "power_state", buf, sizeof(buf)))
+		out_str("power_state", ", %s", buf);
+	out_obj_close();
+	out_text("\n");
+	if (!kinfo_debugfs_state(d->name, &s))
+		out_str("debugfs_state", "debugfs migration state: %s\n", mig_state_name(s));
+	out_obj_open("kernel");
+	out_str("release", "kernel: %s", kinfo_release());
+	out_str("config_source", " (config %s)", kinfo_config_source());
+	out_obj_open("config");
+	for (i = 0; i < (int)ARRAY_SIZE(config); i++) {
+		char v = kinfo_config(config[i]);
+
+		snprintf(buf, sizeof(buf), "%c", v ? v : '?');
+		out_text(" %s=%s", config[i], buf);
+		out_str(config[i], NULL, v ? buf : NULL);
+	}
+	out_obj_close();
+	out_obj_close();
+	out_text("\n");
+	return n;
+}
+
+static int info_option(int c, const char *arg, void *data)
+{
+	(void)arg;
+	if (c != 'n')
+		return -EINVAL;
+	*(bool *)data = true;
+	return 0;
+}
+
 static int run_info(int argc, char **argv)
 {
 	struct vfio_device_info info;
 	struct vm_dev d;
-	int ret;
+	bool no_open = false;
+	int ret, held;
 
-	int optind = vm_getopt(&cmd_info, argc, argv, vm_no_options, NULL);
+	int optind = vm_getopt(&cmd_info, argc, argv, info_option, &no_open);
 
 	if (optind < 0)
 		return optind;
@@ -162,7 +241,19 @@ static int run_info(int argc, char **argv)
 	else
 		out_null("iommu_group", "  iommu group none");
 	out_str("cdev", "  cdev %s\n", d.cdev[0] ? d.cdev : NULL);
-
+	held = show_context(&d);
+	/* A device in use is never opened: the open would fail, or reset it under its user. */
+	if (held > 0 || no_open || !dev_is_vfio(&d)) {
+		out_bool("opened", NULL, false);
+		if (held > 0)
+			vm_note("%s is held by another process: not opened, so no feature table", d.name);
+		else if (dev_is_vfio(&d))
+			vm_note("not opened (--no-open): no feature table");
+		else
+			vm_note("%s is not bound to a VFIO driver: nothing to open", d.name);
+		return 0;
+	}
+	out_bool("opened", NULL, true);
 	ret = dev_open(&d);
 	if (ret)
 		return ret;

@@ -91,26 +91,12 @@ static int parse_handle(const char *arg, struct target *t)
 /* The PF of the VF D and D's number among its VFs, from sysfs. */
 static int find_pf(const struct vm_dev *d, struct target *t)
 {
-	char pf_dir[PATH_MAX], link[32], name[64];
-	int i;
-
-	if (sysfs_link_name(d->sysfs, "physfn", t->dev, sizeof(t->dev)))
+	if (dev_sriov(d, t->dev, sizeof(t->dev), &t->vf))
 		return vm_error(ENODEV, "cannot find the PF of", d->name,
 				"name the devlink port with --pf HANDLE --vf N",
-				"it is not an SR-IOV virtual function (no physfn in sysfs)");
+				"it is not an SR-IOV virtual function (no physfn in sysfs, or no virtfn link of its PF points to it)");
 	snprintf(t->bus, sizeof(t->bus), "pci");
-	snprintf(pf_dir, sizeof(pf_dir), "/sys/bus/pci/devices/%s", t->dev);
-	for (i = 0; i < 65536; i++) {
-		snprintf(link, sizeof(link), "virtfn%d", i);
-		if (sysfs_link_name(pf_dir, link, name, sizeof(name)))
-			break;
-		if (!strcmp(name, d->name)) {
-			t->vf = i;
-			return 0;
-		}
-	}
-	return vm_error(ENODEV, "cannot find the VF number of", d->name, NULL,
-			"none of the virtfn links of its PF %s points to it", t->dev);
+	return 0;
 }
 
 static int run_migratable(int argc, char **argv)

@@ -371,6 +371,44 @@ void dev_close(struct vm_dev *d)
 	}
 }
 
+int dev_holders(const struct vm_dev *d, struct holder *h, int max)
+{
+	char path[64];
+	int n = 0, ret;
+
+	if (d->group >= 0) {
+		snprintf(path, sizeof(path), "/dev/vfio/%d", d->group);
+		ret = proc_holders(path, h, max);
+		n = ret > 0 ? ret : 0;
+	}
+	if (d->cdev[0] && n < max) {
+		snprintf(path, sizeof(path), "/dev/vfio/devices/%s", d->cdev);
+		ret = proc_holders(path, h + n, max - n);
+		n += ret > 0 ? ret : 0;
+	}
+	return n;
+}
+
+int dev_sriov(const struct vm_dev *d, char *pf, size_t len, int *vf)
+{
+	char dir[PATH_MAX], link[32], name[64];
+	int i;
+
+	if (d->mdev || sysfs_link_name(d->sysfs, "physfn", pf, len))
+		return -ENODEV;
+	snprintf(dir, sizeof(dir), "/sys/bus/pci/devices/%s", pf);
+	for (i = 0; i < 65536; i++) {
+		snprintf(link, sizeof(link), "virtfn%d", i);
+		if (sysfs_link_name(dir, link, name, sizeof(name)))
+			break;
+		if (!strcmp(name, d->name)) {
+			*vf = i;
+			return 0;
+		}
+	}
+	return -ENODEV;
+}
+
 int dev_canonical(const char *arg, char *name, size_t len)
 {
 	char why[128], path[PATH_MAX], real[PATH_MAX];

@@ -55,6 +55,12 @@ void dev_release_all(void);
 struct vm_dev *dev_held_find(const char *name);
 struct vm_dev *dev_held_nth(int n);
 
+/* Processes that hold the device (its group node or its cdev open): their count, up to MAX. */
+struct holder;
+int dev_holders(const struct vm_dev *d, struct holder *h, int max);
+/* For an SR-IOV VF: its PF's address and its number among the PF's VFs; -ENODEV otherwise. */
+int dev_sriov(const struct vm_dev *d, char *pf, size_t len, int *vf);
+
 /* The canonical name of the device ARG names, without messages; 0 or -errno. */
 int dev_canonical(const char *arg, char *name, size_t len);
 

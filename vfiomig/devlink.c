@@ -242,6 +242,32 @@ int devlink_vf_port(struct devlink *dl, const char *bus, const char *dev, int vf
 	return s.hit ? 0 : -ENODEV;
 }
 
+static int mode_attr_cb(const struct nlattr *a, void *data)
+{
+	if (mnl_attr_get_type(a) == DEVLINK_ATTR_ESWITCH_MODE &&
+	    !mnl_attr_validate(a, MNL_TYPE_U16))
+		*(int *)data = mnl_attr_get_u16(a);
+	return MNL_CB_OK;
+}
+
+static int mode_cb(const struct nlmsghdr *nlh, void *data)
+{
+	mnl_attr_parse(nlh, sizeof(struct genlmsghdr), mode_attr_cb, data);
+	return MNL_CB_OK;
+}
+
+int devlink_eswitch_mode(struct devlink *dl, const char *bus, const char *dev, int *mode)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+
+	*mode = -1;
+	nlh = genl_msg(buf, dl->family, DEVLINK_CMD_ESWITCH_GET, NLM_F_ACK);
+	mnl_attr_put_strz(nlh, DEVLINK_ATTR_BUS_NAME, bus);
+	mnl_attr_put_strz(nlh, DEVLINK_ATTR_DEV_NAME, dev);
+	return talk(dl, nlh, mode_cb, mode);
+}
+
 int devlink_set_migratable(struct devlink *dl, const struct devlink_port *port, bool on)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
