@@ -32,13 +32,13 @@ B := build
 SRCS := $(sort $(wildcard vfiomig/*.c))
 OBJS := $(SRCS:vfiomig/%.c=$(B)/obj/%.o)
 # Pure logic (no I/O): what the unit tests link against.
-PURE := mig addr blob line mlx5
+PURE := mig addr blob line ranges bitmap mlx5 phases
 UNIT_TESTS := $(sort $(basename $(notdir $(wildcard tests/unit/test_*.c))))
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 .SECONDARY:
 
-.PHONY: all install uninstall deps check unit lab demo lab-shell clean
+.PHONY: all install uninstall deps check unit lab lab-kernel demo lab-shell clean
 
 all: $(B)/vfiomig
 
