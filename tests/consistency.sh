@@ -424,7 +424,7 @@ if [[ $(wc -l <"$TMP/calls") == 1 ]]; then
 else
 	fail "the command table is cached for the shell session" "calls: $(tr '\n' ';' <"$TMP/calls")"
 fi
-expect_completion "completing 'vfiomig state s' offers set" exact "set" vfiomig state s
+expect_completion "completing 'vfiomig state s' offers set and size" exact "set size" vfiomig state s
 expect_completion "completing 'vfiomig save x --th' offers --then" exact "--then" vfiomig save x --th
 expect_completion "completing 'vfiomig state set DEV ' offers the states" exact \
 	"stop running stop-copy resuming running-p2p pre-copy pre-copy-p2p" vfiomig state set DEV ""
@@ -453,7 +453,7 @@ for o in "${GLOBAL_OPTS[@]}"; do
 done
 expect_completion "commands complete after global options" exact "state" vfiomig -j --legacy st
 expect_completion "'help ' offers the commands" exact "$TOP" vfiomig help ""
-expect_completion "'help state ' offers its subcommands" exact "get set" vfiomig help state ""
+expect_completion "'help state ' offers its subcommands" exact "get set size" vfiomig help state ""
 expect_completion "'help --c' offers --commands" exact "--commands" vfiomig help --c
 expect_completion "an unknown command completes nothing" exact "" vfiomig bogus ""
 
@@ -550,6 +550,14 @@ usage_error "save --then bogus" "invalid --then 'bogus'" save "$ABSENT" --then b
 usage_error "save --then=bogus" "invalid --then 'bogus'" save "$ABSENT" --then=bogus
 usage_error "load --then bogus" "invalid --then 'bogus'" load "$ABSENT" --then bogus
 usage_error "save --then stop-copy (only stop or running)" "invalid --then 'stop-copy'" save "$ABSENT" --then stop-copy
+usage_error "save --precopy-rounds 0" "invalid --precopy-rounds '0'" save "$ABSENT" --precopy --precopy-rounds 0
+usage_error "save --precopy-rounds 2x" "invalid --precopy-rounds '2x'" save "$ABSENT" --precopy --precopy-rounds 2x
+usage_error "save --precopy-until-bytes -1" "invalid --precopy-until-bytes '-1'" save "$ABSENT" --precopy --precopy-until-bytes -1
+usage_error "save --precopy-step without --precopy" "--precopy-step needs --precopy" save "$ABSENT" --precopy-step
+usage_error "pm enter --wait=abc" "invalid --wait 'abc'" pm enter "$ABSENT" --wait=abc
+usage_error "pm enter --wait=0" "invalid --wait '0'" pm enter "$ABSENT" --wait=0
+usage_error "pm enter --wait 5 (value not after '=')" "--wait takes its value after '=': --wait=5" pm enter "$ABSENT" --wait 5
+usage_error "pm status of a non-existent device" "no such device '$ABSENT'" pm status "$ABSENT"
 
 # ---------------------------------------------------------------- JSON errors
 if command -v jq >/dev/null; then

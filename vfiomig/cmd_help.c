@@ -24,11 +24,14 @@ const struct vm_cmd cmd_help = {
 };
 
 extern const struct vm_cmd cmd_blob, cmd_info, cmd_load, cmd_reset, cmd_save, cmd_state;
+extern const struct vm_cmd cmd_pm, cmd_precopy_info;
+extern const struct vm_cmd cmd_dirty;
 extern const struct vm_cmd cmd_open, cmd_close, cmd_sessions, cmd_batch, cmd_shell;
 extern const struct vm_cmd cmd_mlx5, cmd_list, cmd_doctor;
 
 const struct vm_cmd *const vm_commands[] = {
 	&cmd_list, &cmd_info, &cmd_doctor, &cmd_state, &cmd_save, &cmd_load, &cmd_blob, &cmd_reset,
+	&cmd_precopy_info, &cmd_pm, &cmd_dirty,
 	&cmd_mlx5,
 	&cmd_open, &cmd_close, &cmd_sessions, &cmd_shell, &cmd_batch,
 	&cmd_help, NULL,

@@ -6,12 +6,15 @@
 #include <unistd.h>
 
 #include "dev.h"
+#include "io.h"
 #include "mig.h"
 #include "output.h"
+#include "vfio.h"
 #include "vfiomig.h"
 
 static int run_get(int argc, char **argv);
 static int run_set(int argc, char **argv);
+static int run_size(int argc, char **argv);
 
 static const struct vm_cmd cmd_state_get = {
 	.name = "get",
@@ -50,7 +53,20 @@ static const struct vm_cmd cmd_state_set = {
 	.longopts = set_options,
 };
 
-static const struct vm_cmd *const state_subcommands[] = { &cmd_state_get, &cmd_state_set, NULL };
+static const struct vm_cmd cmd_state_size = {
+	.name = "size",
+	.run = run_size,
+	.args = "DEV",
+	.summary = "print how much a stop-copy would read (MIG_DATA_SIZE)",
+	.help = "Prints the driver's estimate of the bytes a stop-copy from the current\n"
+		"state would still read (VFIO_DEVICE_FEATURE_MIG_DATA_SIZE, Linux 6.2):\n"
+		"the whole state from running or stop, what is left while a saving\n"
+		"session holds the data fd. It moves nothing.\n",
+};
+
+static const struct vm_cmd *const state_subcommands[] = {
+	&cmd_state_get, &cmd_state_set, &cmd_state_size, NULL,
+};
 
 const struct vm_cmd cmd_state = {
 	.name = "state",
@@ -182,6 +198,42 @@ static int run_set(int argc, char **argv)
 	out_str("state", "%s\n", mig_state_name(cur));
 	dev_note_closes(&d, cur);
 close_dev:
+	dev_close(&d);
+	return ret;
+}
+
+static int run_size(int argc, char **argv)
+{
+	struct vm_dev d;
+	enum mig_state s;
+	uint64_t size;
+	char human[32];
+	int ret, optind = vm_getopt(&cmd_state_size, argc, argv, vm_no_options, NULL);
+
+	if (optind < 0)
+		return optind;
+	ret = vm_operands(&cmd_state_size, argc, argv, optind, 1);
+	if (ret)
+		return ret;
+	ret = dev_lookup(argv[optind], &d);
+	if (!ret)
+		ret = dev_open_mig(&d, &s);
+	if (ret)
+		return ret;
+	ret = vfio_mig_data_size(d.fd, &size);
+	/* The device has migration (dev_open_mig said so): ENOTTY is the kernel's. */
+	if (ret == -ENOTTY)
+		ret = vm_error(ret, "cannot read the stop-copy size of", d.name, NULL,
+			       "the kernel has no VFIO_DEVICE_FEATURE_MIG_DATA_SIZE (it came with Linux 6.2)");
+	else if (ret)
+		ret = vm_error(ret, "cannot read the stop-copy size of", d.name, NULL,
+			       "MIG_DATA_SIZE: %s", vm_strerror(ret));
+	if (!ret) {
+		out_str("device", NULL, d.name);
+		out_str("state", NULL, mig_state_name(s));
+		out_u64("stop_copy_size", "%" PRIu64 " bytes", size);
+		out_text(" (%s)\n", fmt_size(size, human, sizeof(human)));
+	}
 	dev_close(&d);
 	return ret;
 }

@@ -24,6 +24,8 @@ static enum vm_exit status_of(int err)
 	case EBADMSG:
 	case EMEDIUMTYPE:
 		return VM_EXIT_BADDATA;
+	case ETIMEDOUT:
+		return VM_EXIT_TIMEOUT;
 	default:
 		return VM_EXIT_FAILURE;
 	}

@@ -53,6 +53,7 @@ struct reply {
 static bool in_holder;
 static bool ending;
 static volatile sig_atomic_t stop_serving;
+static volatile sig_atomic_t client_gone;
 
 bool session_in_holder(void)
 {
@@ -269,6 +270,7 @@ static void holder_log(int logfd, const char *fmt, ...)
 /* Runs one forwarded command line with the client's stdio and cwd, then restores ours. */
 static int run_forwarded(char *buf, size_t len, uint32_t argc, const int *fds, int *errnum_out)
 {
+	struct sigaction old_int, old_term;
 	int errnum;
 	char *argv[256];
 	int saved[SESSION_NFDS], status, i;
@@ -297,7 +299,17 @@ static int run_forwarded(char *buf, size_t len, uint32_t argc, const int *fds, i
 	clearerr(stdin);
 	clearerr(stdout);
 	io_interrupted = 0;
+	client_gone = 0;
+	/* Commands install their own SIGINT/SIGTERM handlers; the holder's come back after. */
+	sigaction(SIGINT, NULL, &old_int);
+	sigaction(SIGTERM, NULL, &old_term);
 	status = vm_run_argv(argc, argv, NULL);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	/* Interrupted, but not by the client going away: the signal was for the holder. */
+	if (io_interrupted && !client_gone)
+		stop_serving = 1;
+	io_interrupted = 0;
 	errnum = vm_first_errno();
 	fflush(stdout);
 	fflush(stderr);
@@ -316,6 +328,29 @@ static void on_stop(int sig)
 {
 	(void)sig;
 	stop_serving = 1;
+}
+
+/*
+ * The client's socket signals (O_ASYNC) when the client goes away, as when
+ * its user presses Ctrl-C: the command it asked for is then interrupted as
+ * if the signal had reached it, and the holder goes on serving.
+ */
+static void on_client_io(int sig)
+{
+	(void)sig;
+	client_gone = 1;
+	io_interrupted = 1;
+}
+
+static void watch_client(int conn, bool on)
+{
+	int fl = fcntl(conn, F_GETFL);
+
+	if (fl < 0)
+		return;
+	if (on)
+		fcntl(conn, F_SETOWN, getpid());
+	fcntl(conn, F_SETFL, on ? fl | O_ASYNC : fl & ~O_ASYNC);
 }
 
 static void serve(int lfd, struct vm_dev *d, int logfd, int64_t since)
@@ -362,7 +397,12 @@ static void serve(int lfd, struct vm_dev *d, int logfd, int64_t since)
 		} else if (h->kind == REQ_RUN && nfds == SESSION_NFDS) {
 			holder_log(logfd, "runs a command of uid %u (pid %d)", (unsigned)cred.uid,
 				   (int)cred.pid);
+			watch_client(conn, true);
 			rep.status = run_forwarded(buf + sizeof(*h), h->len, h->argc, fds, &rep.errnum);
+			watch_client(conn, false);
+			if (client_gone)
+				holder_log(logfd, "the client (pid %d) went away mid-command: interrupted it",
+					   (int)cred.pid);
 		} else {
 			rep.err = EPROTO;
 		}
@@ -457,6 +497,8 @@ int session_start(struct vm_dev *d, pid_t *pid)
 		sigemptyset(&sa.sa_mask);
 		sigaction(SIGTERM, &sa, NULL);
 		sigaction(SIGINT, &sa, NULL);
+		sa.sa_handler = on_client_io;
+		sigaction(SIGIO, &sa, NULL);
 		signal(SIGPIPE, SIG_IGN);
 		signal(SIGHUP, SIG_IGN);
 		dev_hold(d);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,6 +152,59 @@ int sysfs_find_entry(const char *dir, const char *sub, const char *prefix,
 	return ret;
 }
 
+int sysfs_pm_read(const char *dir, struct sysfs_pm *pm)
+{
+	int ret;
+
+	memset(pm, 0, sizeof(*pm));
+	ret = sysfs_read(dir, "power/runtime_status", pm->runtime_status, sizeof(pm->runtime_status));
+	if (ret)
+		return ret;
+	if (sysfs_read(dir, "power_state", pm->power_state, sizeof(pm->power_state)))
+		pm->power_state[0] = '\0';
+	if (sysfs_read(dir, "power/control", pm->control, sizeof(pm->control)))
+		pm->control[0] = '\0';
+	return 0;
+}
+
+#define PCI_CFG_STATUS 0x06
+#define PCI_CFG_STATUS_CAP_LIST 0x10
+#define PCI_CFG_CAP_PTR 0x34
+#define PCI_CFG_CAP_ID_PM 0x01
+
+int sysfs_pci_has_pm_cap(const char *dir)
+{
+	uint8_t cfg[256];
+	char path[PATH_MAX];
+	unsigned int ptr, hops;
+	ssize_t n;
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/config", dir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = pread(fd, cfg, sizeof(cfg), 0);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	if (n < PCI_CFG_CAP_PTR + 1)
+		return -EIO;
+	if (!(cfg[PCI_CFG_STATUS] & PCI_CFG_STATUS_CAP_LIST))
+		return 0;
+	/* A bounded walk: a broken or looping list ends after 48 entries. */
+	for (ptr = cfg[PCI_CFG_CAP_PTR] & 0xfc, hops = 0; ptr && hops < 48; hops++) {
+		/* Without root only 64 bytes are readable: the list goes beyond. */
+		if (ptr + 1 >= (unsigned int)n)
+			return -EACCES;
+		if (cfg[ptr] == PCI_CFG_CAP_ID_PM)
+			return 1;
+		ptr = cfg[ptr + 1] & 0xfc;
+	}
+	return 0;
+}
+
 /* Whether process PID has PATH open: compare each /proc/PID/fd link. */
 static int pid_has_open(const char *pid, const char *path)
 {
@@ -201,4 +255,25 @@ int proc_holders(const char *path, struct holder *h, int max)
 	}
 	closedir(d);
 	return n;
+}
+
+int proc_kernel_has_symbol(const char *name)
+{
+	size_t n = strlen(name), cap = 0;
+	char *line = NULL, *p;
+	int found = 0;
+	FILE *f = fopen("/proc/kallsyms", "re");
+
+	if (!f)
+		return -errno;
+	/* "ffffffffc0a01230 T iova_bitmap_for_each\t[vfio]": the name is the third field. */
+	while (!found && getline(&line, &cap, f) > 0) {
+		p = strchr(line, ' ');
+		p = p ? strchr(p + 1, ' ') : NULL;
+		found = p && !strncmp(p + 1, name, n) &&
+			(p[1 + n] == '\n' || p[1 + n] == '\t' || p[1 + n] == '\0');
+	}
+	free(line);
+	fclose(f);
+	return found;
 }

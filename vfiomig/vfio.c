@@ -190,6 +190,49 @@ int vfio_feature_probe(int fd, uint32_t feature, uint32_t dir)
 	return vfio_feature(fd, VFIO_DEVICE_FEATURE_PROBE | dir | feature, NULL, 0);
 }
 
+/* START's payload points at our ranges and the kernel reads them as its own struct. */
+_Static_assert(sizeof(struct dirty_range) == sizeof(struct vfio_device_feature_dma_logging_range) &&
+	       offsetof(struct dirty_range, iova) ==
+	       offsetof(struct vfio_device_feature_dma_logging_range, iova) &&
+	       offsetof(struct dirty_range, length) ==
+	       offsetof(struct vfio_device_feature_dma_logging_range, length),
+	       "struct dirty_range must have the kernel's range layout");
+
+int vfio_dma_logging_start(int fd, const struct dirty_range *ranges, uint32_t n,
+			   uint64_t *page_size)
+{
+	struct vfio_device_feature_dma_logging_control c = {
+		.page_size = *page_size,
+		.num_ranges = n,
+		.ranges = (uintptr_t)ranges,
+	};
+	int ret = vfio_feature(fd, VFIO_FEAT_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_START,
+			       &c, sizeof(c));
+
+	if (!ret)
+		*page_size = c.page_size;
+	return ret;
+}
+
+int vfio_dma_logging_stop(int fd)
+{
+	return vfio_feature(fd, VFIO_FEAT_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP, NULL, 0);
+}
+
+int vfio_dma_logging_report(int fd, const struct dirty_range *r, uint64_t page_size,
+			    void *bitmap)
+{
+	struct vfio_device_feature_dma_logging_report rep = {
+		.iova = r->iova,
+		.length = r->length,
+		.page_size = page_size,
+		.bitmap = (uintptr_t)bitmap,
+	};
+
+	return vfio_feature(fd, VFIO_FEAT_GET | VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT,
+			    &rep, sizeof(rep));
+}
+
 int vfio_mig_flags(int fd, uint64_t *flags)
 {
 	struct vfio_device_feature_migration m = { 0 };
@@ -243,4 +286,23 @@ int vfio_precopy_info(int data_fd, struct vm_precopy_info *info)
 	int ret = xioctl(data_fd, VFIO_MIG_GET_PRECOPY_INFO, info);
 
 	return ret < 0 ? ret : 0;
+}
+
+int vfio_low_power_enter(int fd, int wake_eventfd)
+{
+	/* The payload of LOW_POWER_ENTRY_WITH_WAKEUP (6.1), under our own name. */
+	struct {
+		__s32 wakeup_eventfd;
+		__u32 reserved;
+	} wake = { .wakeup_eventfd = wake_eventfd };
+
+	if (wake_eventfd < 0)
+		return vfio_feature(fd, VFIO_FEAT_SET | VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY, NULL, 0);
+	return vfio_feature(fd, VFIO_FEAT_SET | VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP,
+			    &wake, sizeof(wake));
+}
+
+int vfio_low_power_exit(int fd)
+{
+	return vfio_feature(fd, VFIO_FEAT_SET | VFIO_DEVICE_FEATURE_LOW_POWER_EXIT, NULL, 0);
 }

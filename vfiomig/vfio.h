@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "mig.h"
+#include "ranges.h"
 #include "uapi.h"
 
 /* VFIO_DEVICE_FEATURE directions. */
@@ -39,6 +40,25 @@ int vfio_mig_get_state(int fd, enum mig_state *state);
 int vfio_mig_set_state(int fd, enum mig_state state, int *data_fd);
 int vfio_mig_data_size(int fd, uint64_t *stop_copy_length);
 int vfio_precopy_info(int data_fd, struct vm_precopy_info *info);
+
+/*
+ * LOW_POWER_ENTRY, or LOW_POWER_ENTRY_WITH_WAKEUP when WAKE_EVENTFD >= 0:
+ * the kernel signals that eventfd once, on the first wake.
+ */
+int vfio_low_power_enter(int fd, int wake_eventfd);
+int vfio_low_power_exit(int fd);
+
+/*
+ * DMA dirty logging (6.1). START hands the kernel RANGES by address (it
+ * reads them during the call); *PAGE_SIZE is the hint going in and the
+ * driver's choice coming out. REPORT reads and clears the log of range R
+ * into BITMAP, bitmap_bytes() long, which the kernel only ORs bits into.
+ */
+int vfio_dma_logging_start(int fd, const struct dirty_range *ranges, uint32_t n,
+			   uint64_t *page_size);
+int vfio_dma_logging_stop(int fd);
+int vfio_dma_logging_report(int fd, const struct dirty_range *r, uint64_t page_size,
+			    void *bitmap);
 
 /* "MIG_DEVICE_STATE" etc., for -v traces and the feature table. */
 const char *vfio_feature_name(uint32_t feature);

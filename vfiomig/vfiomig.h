@@ -20,6 +20,7 @@ enum vm_exit {
 	VM_EXIT_USAGE = 2,       /* bad command line, address, state name or absent device */
 	VM_EXIT_UNSUPPORTED = 3, /* the kernel or the driver lacks the feature */
 	VM_EXIT_BADDATA = 4,     /* a blob is corrupt, truncated or foreign */
+	VM_EXIT_TIMEOUT = 5,     /* a wait ran out of time (ETIMEDOUT): pm enter --wakeup --wait=N */
 	VM_EXIT_WARN = 6,        /* doctor: the worst check is a warning */
 };
 

@@ -523,6 +523,44 @@ static const struct file_operations dirty_fops = {
 	.llseek	= noop_llseek,
 };
 
+/* dirty_on_start */
+
+static int dirty_on_start_show(struct seq_file *m, void *v)
+{
+	vmt_log_show_on_start(vmt_seq_dev(m), m);
+	return 0;
+}
+
+static ssize_t dirty_on_start_write(struct file *file, const char __user *ubuf,
+				    size_t count, loff_t *ppos)
+{
+	struct vmt_device *vd = vmt_file_dev(file);
+	struct vmt_span s[VMT_DIRTY_ON_START_MAX];
+	char *buf, *word[2 * VMT_DIRTY_ON_START_MAX];
+	int n, i, ret = -EINVAL;
+
+	n = vmt_input(ubuf, count, &buf, word, ARRAY_SIZE(word));
+	if (n < 0)
+		return n;
+	if (n == 1 && !strcmp(word[0], "off"))
+		n = 0;
+	else if (!n || n % 2)
+		goto out_free;
+	for (i = 0; i < n / 2; i++) {
+		if (kstrtou64(word[2 * i], 0, &s[i].iova) ||
+		    kstrtou64(word[2 * i + 1], 0, &s[i].length) ||
+		    !s[i].length || s[i].length - 1 > U64_MAX - s[i].iova)
+			goto out_free;
+	}
+	vmt_log_set_on_start(vd, s, n / 2);
+	ret = 0;
+out_free:
+	kfree(buf);
+	return ret ? ret : count;
+}
+
+VMT_DBG_RW(dirty_on_start);
+
 /* logging */
 
 static int logging_show(struct seq_file *m, void *v)
@@ -587,6 +625,8 @@ void vmt_debugfs_add(struct vmt_device *vd)
 			    &fail_write_after_fops);
 	debugfs_create_file("arcs", 0644, dir, vd, &arcs_fops);
 	debugfs_create_file("dirty", 0200, dir, vd, &dirty_fops);
+	debugfs_create_file("dirty_on_start", 0644, dir, vd,
+			    &dirty_on_start_fops);
 	debugfs_create_file("logging", 0444, dir, vd, &logging_fops);
 	debugfs_create_file("resume_status", 0444, dir, vd,
 			    &resume_status_fops);

@@ -9,6 +9,7 @@
 #include <linux/overflow.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 
 #include "vmt.h"
 
@@ -34,6 +35,32 @@ static u64 vmt_range_pages(unsigned long start, unsigned long last, u64 pg)
 	u64 base = start & ~(pg - 1);
 
 	return (last - base) / pg + 1;
+}
+
+/*
+ * Mark the pages holding any byte of [iova, end] that lies in a logged
+ * range; bytes outside every range are not logged, as with real DMA.
+ * log_lock held.
+ */
+static void vmt_log_set_locked(struct vmt_device *vd, unsigned long iova,
+			       unsigned long end)
+{
+	struct interval_tree_node *n;
+
+	for (n = interval_tree_iter_first(&vd->log_ranges, iova, end); n;
+	     n = interval_tree_iter_next(n, iova, end)) {
+		struct vmt_range *r = container_of(n, struct vmt_range, node);
+		u64 pg = vd->log_page_size;
+		unsigned long lo = max_t(unsigned long, iova, r->start);
+		unsigned long hi = min(end, r->last);
+		unsigned long first, last;
+
+		if (lo > hi)
+			continue;
+		first = (lo - n->start) / pg;
+		last = (hi - n->start) / pg;
+		bitmap_set(r->bitmap, first, last - first + 1);
+	}
 }
 
 static u64 vmt_log_page_size(struct rb_root_cached *ranges, u64 req)
@@ -74,13 +101,17 @@ static int vmt_log_start(struct vfio_device *vdev, struct rb_root_cached *ranges
 {
 	struct vmt_device *vd = vmt_from_vfio(vdev);
 	struct interval_tree_node *n;
+	unsigned int i;
 	int ret = 0;
 	u64 pg;
 
 	mutex_lock(&vd->log_lock);
-	/* The core keeps no record of a running log; refusing is ours to do. */
+	/*
+	 * The core keeps no record of a running log; refusing is ours to do,
+	 * with EINVAL as mlx5 and pds do.
+	 */
 	if (vd->logging) {
-		ret = -EBUSY;
+		ret = -EINVAL;
 		goto out;
 	}
 
@@ -121,6 +152,12 @@ static int vmt_log_start(struct vfio_device *vdev, struct rb_root_cached *ranges
 	vd->logging = true;
 	vd->log_page_size = pg;
 	*page_size = pg;
+	for (i = 0; i < vd->dirty_on_start_n; i++) {
+		const struct vmt_span *s = &vd->dirty_on_start[i];
+
+		/* Checked when written: length >= 1, no wrap. */
+		vmt_log_set_locked(vd, s->iova, s->iova + (s->length - 1));
+	}
 out:
 	mutex_unlock(&vd->log_lock);
 	return ret;
@@ -210,7 +247,6 @@ static struct vmt_range *vmt_log_find(struct vmt_device *vd, unsigned long addr)
 /* Pretend the device wrote [iova, iova + length): what a test's DMA would do. */
 int vmt_log_mark(struct vmt_device *vd, u64 iova, u64 length)
 {
-	struct interval_tree_node *n;
 	unsigned long end, cur;
 	int ret = 0;
 
@@ -236,21 +272,7 @@ int vmt_log_mark(struct vmt_device *vd, u64 iova, u64 length)
 			break;
 		cur = r->last + 1;
 	}
-
-	for (n = interval_tree_iter_first(&vd->log_ranges, iova, end); n;
-	     n = interval_tree_iter_next(n, iova, end)) {
-		struct vmt_range *r = container_of(n, struct vmt_range, node);
-		u64 pg = vd->log_page_size;
-		unsigned long lo = max_t(unsigned long, iova, r->start);
-		unsigned long hi = min(end, r->last);
-		unsigned long first, last;
-
-		if (lo > hi)
-			continue;
-		first = (lo - n->start) / pg;
-		last = (hi - n->start) / pg;
-		bitmap_set(r->bitmap, first, last - first + 1);
-	}
+	vmt_log_set_locked(vd, iova, end);
 out:
 	mutex_unlock(&vd->log_lock);
 	return ret;
@@ -277,5 +299,29 @@ void vmt_log_show(struct vmt_device *vd, struct seq_file *m)
 	}
 	seq_putc(m, '\n');
 out:
+	mutex_unlock(&vd->log_lock);
+}
+
+void vmt_log_set_on_start(struct vmt_device *vd, const struct vmt_span *s,
+			  unsigned int n)
+{
+	mutex_lock(&vd->log_lock);
+	memcpy(vd->dirty_on_start, s, n * sizeof(*s));
+	vd->dirty_on_start_n = n;
+	mutex_unlock(&vd->log_lock);
+}
+
+void vmt_log_show_on_start(struct vmt_device *vd, struct seq_file *m)
+{
+	unsigned int i;
+
+	mutex_lock(&vd->log_lock);
+	if (!vd->dirty_on_start_n)
+		seq_puts(m, "off");
+	for (i = 0; i < vd->dirty_on_start_n; i++)
+		seq_printf(m, "%s0x%llx 0x%llx", i ? " " : "",
+			   vd->dirty_on_start[i].iova,
+			   vd->dirty_on_start[i].length);
+	seq_putc(m, '\n');
 	mutex_unlock(&vd->log_lock);
 }

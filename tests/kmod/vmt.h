@@ -52,6 +52,7 @@ enum {
 
 #define VMT_MAX_STATE		SZ_1G
 #define VMT_ARC_LOG_LEN		1024
+#define VMT_DIRTY_ON_START_MAX	8
 
 struct vmt_regs {
 	u32 liveness;
@@ -64,6 +65,12 @@ struct vmt_arc {
 	u64 seq;
 	u8 from;
 	u8 to;
+};
+
+/* [iova, iova + length): a span of IOVA the device "writes". */
+struct vmt_span {
+	u64 iova;
+	u64 length;
 };
 
 struct vmt_mig_file;
@@ -112,6 +119,13 @@ struct vmt_device {
 	bool logging;
 	u64 log_page_size;
 	struct rb_root_cached log_ranges;
+	/*
+	 * Spans marked dirty the moment logging starts, as if the device
+	 * wrote them right after START: a test knows what the first report
+	 * must hold without racing the command that starts and reports.
+	 */
+	struct vmt_span dirty_on_start[VMT_DIRTY_ON_START_MAX];
+	unsigned int dirty_on_start_n;
 
 	struct dentry *dbg_dir;
 	struct dentry *dbg_payload;
@@ -146,6 +160,9 @@ void vmt_log_stop_all(struct vmt_device *vd);
 int vmt_log_mark(struct vmt_device *vd, u64 iova, u64 length);
 struct seq_file;
 void vmt_log_show(struct vmt_device *vd, struct seq_file *m);
+void vmt_log_set_on_start(struct vmt_device *vd, const struct vmt_span *s,
+			  unsigned int n);
+void vmt_log_show_on_start(struct vmt_device *vd, struct seq_file *m);
 
 /* debugfs.c */
 void vmt_debugfs_init(void);
