@@ -68,18 +68,25 @@ unit: $(UNIT_TESTS:%=$(B)/unit/%)
 deps:
 	$(Q)tests/deps.sh
 
-# The lab boots real kernels under QEMU; LAB_KERNELS picks which (default: all).
-LAB_KERNELS ?= 6.1 6.12
+# The lab boots real kernels under QEMU; LAB_KERNELS picks which (default:
+# all): Debian's 6.1 and 6.12, and "lab", 6.12 built from Debian's source
+# with every VFIO option (tests/lab/kernel/, cached per machine).
+LAB_KERNELS ?= 6.1 6.12 lab
 lab: $(B)/vfiomig
 	$(Q)LAB_KERNELS="$(LAB_KERNELS)" tests/lab/run.sh
+
+# Builds the lab kernel into its cache (or finds it there) and prints where.
+lab-kernel:
+	$(Q)tests/lab/kernel/build.sh
 
 lab-shell: $(B)/vfiomig
 	$(Q)LAB_KERNELS="$(firstword $(LAB_KERNELS))" tests/lab/run.sh --shell
 
-# One kernel is enough to show a migration: the newest, with the most features.
+# One kernel is enough to show a migration: the newest Debian one, which
+# needs no kernel build (LAB_KERNELS=lab picks the lab kernel).
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)LAB_KERNELS="$(lastword $(LAB_KERNELS))" tests/lab/run.sh --demo
+	$(Q)LAB_KERNELS="$(or $(lastword $(filter-out lab,$(LAB_KERNELS))),lab)" tests/lab/run.sh --demo
 
 check:
 	$(Q)tests/check.sh

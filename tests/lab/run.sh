@@ -14,13 +14,20 @@ edu devices bound to the vfiomig_test driver, an e1000e and a virtio-net bound
 to vfio-pci and, on kernels that have it, two mtty mdevs; then runs
 tests/lab/guest/t-*.sh in the guest and counts the TAP results.
 
+Kernels: Debian's installed kernels by series ("6.1", "6.12") or exact
+release, and "lab": Debian's linux-source-6.12 built with
+tests/lab/kernel/lab.config (iommufd, VFIO cdev, VFIO debugfs, netdevsim,
+mtty), cached per machine by tests/lab/kernel/build.sh (about 5 minutes
+the first time, under a second after).
+
   (no option)  run the guest tests; exit 1 if anything failed
   --shell      interactive shell in the guest (first kernel of LAB_KERNELS);
                leave it with 'poweroff -f' (or Ctrl-A x to kill QEMU)
   --demo       run tests/lab/guest/demo.sh in the guest
 
 Environment:
-  LAB_KERNELS       kernels to boot, by series or exact release (default "6.1 6.12")
+  LAB_KERNELS       kernels to boot: a Debian series or exact release, or "lab"
+                    (default "6.1 6.12 lab")
   LAB_TESTS         test files to run, as globs (default "t-*.sh")
   LAB_VFIOMIG       the vfiomig binary to put in the guest (default build/vfiomig)
   LAB_TIMEOUT       seconds one boot may take, tests included (default 900 TCG, 300 KVM)
@@ -29,8 +36,10 @@ Environment:
   LAB_CMDLINE       extra guest kernel command line
   LAB_VERBOSE       1: show the whole serial console, kernel boot included
   LAB_EXTRA_BINS    host programs copied into the guest's /usr/bin with their libraries
-                    (default "jq setpriv script": JSON checks, dropping
-                    privileges, driving the shell through a pseudo-terminal)
+                    (default "jq setpriv script devlink": JSON checks, dropping
+                    privileges, driving the shell through a pseudo-terminal,
+                    devlink on netdevsim)
+  LAB_KERNEL_CACHE  where the lab kernel is cached (see tests/lab/kernel/build.sh --help)
 Output goes to build/lab/<kernel>/ (serial.log, build logs, initramfs).
 EOF
 }
@@ -55,14 +64,15 @@ GUEST=$ROOT/tests/lab/guest
 KMOD_SRC=$ROOT/tests/kmod
 OUT=$ROOT/build/lab
 
-LAB_KERNELS=${LAB_KERNELS:-6.1 6.12}
+LAB_KERNELS=${LAB_KERNELS:-6.1 6.12 lab}
+KERNEL_BUILD=$ROOT/tests/lab/kernel/build.sh
 LAB_TESTS=${LAB_TESTS:-}
 LAB_VFIOMIG=${LAB_VFIOMIG:-$ROOT/build/vfiomig}
 LAB_TEST_TIMEOUT=${LAB_TEST_TIMEOUT:-600}
 LAB_MEM=${LAB_MEM:-1G}
 LAB_CMDLINE=${LAB_CMDLINE:-}
 LAB_VERBOSE=${LAB_VERBOSE:-0}
-LAB_EXTRA_BINS=${LAB_EXTRA_BINS-jq setpriv script}
+LAB_EXTRA_BINS=${LAB_EXTRA_BINS-jq setpriv script devlink}
 LAB_QEMU=${LAB_QEMU:-qemu-system-x86_64}
 
 note() { printf 'lab: %s\n' "$*"; }
@@ -174,14 +184,12 @@ src_tar() {
 		--exclude=Module.symvers --exclude=.tmp_versions -cf - .
 }
 
-# Builds an out-of-tree module directory against the kernel's headers,
-# unless the same sources were already built for it. $3: make arguments.
+# Builds an out-of-tree module directory against a kernel's build tree
+# (KDIR), unless the same sources were already built for it.
 build_modules() {
-	local src=$1 dir=$2 kv=$3
-	shift 3
-	local kdir=/usr/src/linux-headers-$kv stamp ko
-	[[ -d $kdir ]] || die "no headers for $kv in $kdir; run tests/deps.sh"
-	stamp="$kv $(stat -c %Y "$kdir/Module.symvers" 2>/dev/null) $(src_tar "$src" | sha256sum)"
+	local src=$1 dir=$2 kv=$3 kdir=$4 stamp ko
+	[[ -d $kdir ]] || die "no build tree for $kv in $kdir; run tests/deps.sh"
+	stamp="$kv $kdir $(stat -c %Y "$kdir/Module.symvers" 2>/dev/null) $(src_tar "$src" | sha256sum)"
 	if [[ -f $dir.stamp && $(<"$dir.stamp") == "$stamp" ]] &&
 		compgen -G "$dir/*.ko" >/dev/null; then
 		return 0
@@ -189,7 +197,7 @@ build_modules() {
 	rm -rf "$dir" "$dir.stamp"
 	mkdir -p "$dir"
 	src_tar "$src" | tar -C "$dir" -xf -
-	if ! make -C "$dir" "$@" >"$dir.log" 2>&1; then
+	if ! make -C "$dir" KDIR="$kdir" >"$dir.log" 2>&1; then
 		tail -n 40 "$dir.log" >&2
 		die "building $src for $kv failed (log: $dir.log)"
 	fi
@@ -220,7 +228,7 @@ mtty_source() {
 }
 
 build_mtty() {
-	local kv=$1 series=$2 dir=$3 src msrc
+	local kv=$1 series=$2 dir=$3 kdir=$4 src msrc
 	msrc=$(mtty_source "$series")
 	# Our own Kbuild and Makefile: the sample's Makefile keys on a CONFIG_
 	# the headers do not set. Same contract as tests/kmod: make KDIR=...
@@ -231,7 +239,7 @@ build_mtty() {
 	echo 'obj-m := mtty.o' >"$src/Kbuild"
 	printf '%s\n' 'KDIR ?= /lib/modules/$(shell uname -r)/build' \
 		'all:' '	$(MAKE) -C $(KDIR) M=$(CURDIR) modules' >"$src/Makefile"
-	build_modules "$src" "$dir" "$kv" "KDIR=/usr/src/linux-headers-$kv"
+	build_modules "$src" "$dir" "$kv" "$kdir"
 }
 
 # Copies a program and the shared libraries ldd says it needs (the dynamic
@@ -245,25 +253,36 @@ copy_with_libs() {
 		done
 }
 
-# The modules the guest needs, with their dependencies, from /lib/modules:
-# decompressed (busybox insmod may lack xz/zstd) and indexed with depmod.
+# Modules the guest loads where the kernel has them: iommufd (/dev/iommu),
+# netdevsim (devlink), mtty when built with the kernel (the lab kernel).
+OPTIONAL_MODULES=(iommufd netdevsim mtty)
+
+# The modules the guest needs, with their dependencies, from
+# $MODROOT/lib/modules: decompressed (busybox insmod may lack xz/zstd) and
+# indexed with depmod.
 copy_modules() {
 	local kv=$1 root=$2 extra=("${@:3}") names=(vfio vfio_iommu_type1 vfio-pci vfio_pci_core mdev)
-	local ko dep path rel mdir=$root/lib/modules/$kv
+	local ko dep path rel mdir=$root/lib/modules/$kv src=${MODROOT%/}/lib/modules/$kv mp=(modprobe -S "$kv")
+	# -d / would make paths start with //.
+	[[ $MODROOT == / ]] || mp+=(-d "$MODROOT")
 	mkdir -p "$mdir/extra"
 	for ko in "${extra[@]}"; do
 		install -m 0644 "$ko" "$mdir/extra/"
 		IFS=, read -ra deps <<<"$(modinfo -F depends "$ko")"
 		names+=("${deps[@]}")
 	done
+	for dep in "${OPTIONAL_MODULES[@]}"; do
+		[[ -f $mdir/extra/$dep.ko ]] && continue
+		"${mp[@]}" --show-depends "$dep" >/dev/null 2>&1 && names+=("$dep")
+	done
 	for dep in "${names[@]}"; do
 		[[ -n $dep ]] || continue
-		# A dependency on one of our own modules is not in /lib/modules.
+		# A dependency on one of our own modules is not in $MODROOT.
 		[[ -f $mdir/extra/$dep.ko ]] && continue
-		modprobe -S "$kv" --show-depends "$dep" 2>/dev/null | awk '$1 == "insmod" { print $2 }' ||
-			die "modprobe -S $kv cannot resolve module '$dep'"
+		"${mp[@]}" --show-depends "$dep" 2>/dev/null | awk '$1 == "insmod" { print $2 }' ||
+			die "${mp[*]} cannot resolve module '$dep'"
 	done | sort -u | while read -r path; do
-		rel=${path#/lib/modules/"$kv"/}
+		rel=${path#"$src"/}
 		mkdir -p "$mdir/$(dirname "$rel")"
 		case $path in
 		*.ko.xz) xz -dc "$path" >"$mdir/${rel%.xz}" ;;
@@ -272,7 +291,7 @@ copy_modules() {
 		esac
 	done
 	for f in modules.builtin modules.builtin.modinfo modules.order; do
-		[[ -f /lib/modules/$kv/$f ]] && cp "/lib/modules/$kv/$f" "$mdir/"
+		[[ -f $src/$f ]] && cp "$src/$f" "$mdir/"
 	done
 	depmod -b "$root" "$kv" || die "depmod -b $root $kv failed"
 }
@@ -337,6 +356,14 @@ build_initramfs() {
 	# libpci names devices from it; harmless when absent.
 	[[ -f /usr/share/misc/pci.ids ]] && install -D -m 0644 /usr/share/misc/pci.ids "$root/usr/share/misc/pci.ids"
 	copy_modules "$kv" "$root" "$@"
+	# The kernel's configuration where Linux keeps it: tests ask it what the
+	# kernel must offer (lib.sh: kconfig_has), so a missing feature fails
+	# where it was built in and skips only where it was not.
+	if [[ -f $KCONFIG ]]; then
+		install -D -m 0644 "$KCONFIG" "$root/boot/config-$kv"
+	else
+		note "$kv: no kernel config at $KCONFIG: tests cannot tell what it offers"
+	fi
 	install -m 0755 "$GUEST/init" "$root/init"
 	for f in "$GUEST"/*; do
 		[[ ${f##*/} == init ]] && continue
@@ -350,6 +377,7 @@ build_initramfs() {
 		echo "LAB_MODE=$(shq "$MODE")"
 		echo "LAB_TESTS=$(shq "$LAB_TESTS")"
 		echo "LAB_TEST_TIMEOUT=$(shq "$LAB_TEST_TIMEOUT")"
+		echo "LAB_KERNEL=$(shq "$KNAME")"
 	} >"$root/lab.conf"
 	# The kernel opens /dev/console before /init runs; only root can make the node.
 	((EUID != 0)) || mknod -m 0600 "$root/dev/console" c 5 1
@@ -440,28 +468,65 @@ count_tap() {
 TOTAL_PASS=0 TOTAL_FAIL=0 TOTAL_SKIP=0
 SUMMARY=()
 
+# What one kernel of LAB_KERNELS is made of, for the functions above:
+# KNAME (the word in LAB_KERNELS), KV (its release), VMLINUX (what QEMU
+# boots), KDIR (what out-of-tree modules build against), MODROOT (the root
+# of its lib/modules/KV) and KCONFIG (its .config).
+prepare_kernel() {
+	local entry
+	KNAME=$1
+	case $KNAME in
+	lab)
+		# Built once per machine and cached (tests/lab/kernel/build.sh).
+		entry=$("$KERNEL_BUILD") || return 1
+		KV=$(<"$entry/release")
+		VMLINUX=$entry/vmlinux
+		KDIR=$entry/build
+		MODROOT=$entry/modules
+		KCONFIG=$entry/config
+		;;
+	*)
+		KV=$(resolve_kernel "$KNAME")
+		VMLINUX=$OUT/vmlinux-$KV
+		if [[ ! -f $VMLINUX || /boot/vmlinuz-$KV -nt $VMLINUX ]]; then
+			extract_vmlinux "/boot/vmlinuz-$KV" "$VMLINUX"
+		fi
+		KDIR=/usr/src/linux-headers-$KV
+		MODROOT=/
+		KCONFIG=/boot/config-$KV
+		;;
+	esac
+}
+
 run_kernel() {
-	local want=$1 kv dir t0 t_build t_init t_boot vmlinux series kos=() tries log why
-	kv=$(resolve_kernel "$want")
+	local want=$1 kv dir t0 t_kernel t_build t_init t_boot series kos=() tries log why
+	note "== $want ($ACCEL_NAME)"
+	t0=$(now_us)
+	if ! prepare_kernel "$want"; then
+		# The other kernels still run; this one counts as a failure.
+		note "$want: FAILED: the kernel could not be built (see above)"
+		SUMMARY+=("$want: 0 passed, 1 failed: the kernel could not be built")
+		TOTAL_FAIL=$((TOTAL_FAIL + 1))
+		return 0
+	fi
+	t_kernel=$(secs_since "$t0")
+	kv=$KV
 	dir=$OUT/$kv
 	mkdir -p "$dir"
 	series=${kv%%-*}
 	series=${series%.*}
-	note "== $kv ($ACCEL_NAME)"
+	[[ $want == "$kv" ]] || note "$want: $kv"
 
 	t0=$(now_us)
-	vmlinux=$OUT/vmlinux-$kv
-	if [[ ! -f $vmlinux || /boot/vmlinuz-$kv -nt $vmlinux ]]; then
-		extract_vmlinux "/boot/vmlinuz-$kv" "$vmlinux"
-	fi
 	if [[ -f $KMOD_SRC/Makefile ]]; then
-		build_modules "$KMOD_SRC" "$dir/kmod" "$kv" "KDIR=/usr/src/linux-headers-$kv"
+		build_modules "$KMOD_SRC" "$dir/kmod" "$kv" "$KDIR"
 		kos+=("$dir"/kmod/*.ko)
 	else
 		note "tests/kmod has no Makefile yet: no test driver (edu devices go to vfio-pci)"
 	fi
-	if (($(kver_num "$kv") >= MTTY_MIN)); then
-		build_mtty "$kv" "$series" "$dir/mtty"
+	# mtty from Debian's source, unless the kernel was built with it.
+	if (($(kver_num "$kv") >= MTTY_MIN)) && ! compgen -G "${MODROOT%/}/lib/modules/$kv/kernel/samples/vfio-mdev/mtty.ko*" >/dev/null; then
+		build_mtty "$kv" "$series" "$dir/mtty" "$KDIR"
 		kos+=("$dir"/mtty/*.ko)
 	fi
 	t_build=$(secs_since "$t0")
@@ -478,7 +543,7 @@ run_kernel() {
 		# Keep the failed first attempt for a post-mortem.
 		((tries == 1)) || mv "$log" "$log.try1"
 		: >"$log"
-		boot "$kv" "$dir" "$vmlinux"
+		boot "$kv" "$dir" "$VMLINUX"
 		grep -q 'LAB: init reached' "$log" && break
 		[[ $MODE == shell ]] && break
 		# A timeout has used the whole budget: no second one.
@@ -521,9 +586,9 @@ run_kernel() {
 			note "$kv: the demo failed (rc ${drc:-none})"
 		fi
 	fi
-	note "$kv: build ${t_build}s, initramfs ${t_init}s, boot+${MODE} ${t_boot}s (log: ${log#"$ROOT"/})"
+	note "$kv: kernel ${t_kernel}s, modules ${t_build}s, initramfs ${t_init}s, boot+${MODE} ${t_boot}s (log: ${log#"$ROOT"/})"
 	echo "$kv: $PASS passed, $FAIL failed"
-	SUMMARY+=("$kv: $PASS passed, $FAIL failed, $SKIP skipped (build ${t_build}s, initramfs ${t_init}s, boot+${MODE} ${t_boot}s)")
+	SUMMARY+=("$kv: $PASS passed, $FAIL failed, $SKIP skipped (kernel ${t_kernel}s, modules ${t_build}s, initramfs ${t_init}s, boot+${MODE} ${t_boot}s)")
 	TOTAL_PASS=$((TOTAL_PASS + PASS))
 	TOTAL_FAIL=$((TOTAL_FAIL + FAIL))
 	TOTAL_SKIP=$((TOTAL_SKIP + SKIP))

@@ -21,6 +21,8 @@
 #   skip_all REASON         skip the whole file now ("1..0 # SKIP REASON"), exit 0
 #   diag MSG...             print "# MSG" lines
 #   kver_ge MAJOR MINOR     true when the running kernel is at least MAJOR.MINOR
+#   kconfig_has NAME        true when the kernel was built with CONFIG_NAME (y or m):
+#                           a feature it has must work, one it lacks may skip
 #   driver_of BDF           name of the driver bound to a PCI device (empty if none)
 #   iommu_group_of DEV      IOMMU group number of a PCI BDF or an mdev UUID
 #   done_testing            print the plan "1..N" and exit 1 if any check failed
@@ -221,6 +223,11 @@ kver_ge() {
 	_k=${_k#*.}
 	_kmin=${_k%%[!0-9]*}
 	[ "$_kmaj" -gt "$1" ] || { [ "$_kmaj" -eq "$1" ] && [ "$_kmin" -ge "$2" ]; }
+}
+
+# The host puts the kernel's .config at /boot/config-$(uname -r) (KCONFIG).
+kconfig_has() {
+	grep -Eq "^CONFIG_$1=[ym]\$" "${KCONFIG:-/boot/config-$(uname -r)}" 2>/dev/null
 }
 
 driver_of() {
