@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "blob.h"
+#include "le.h"
 
 /* Header field offsets; the layout is the on-disk format and never moves. */
 #define H_MAGIC          0
@@ -59,48 +60,6 @@ _Static_assert(H_TOOL + 32 == H_STRINGS_END && H_STRINGS_END <= H_CSUM,
 	       "the strings fit before the checksum");
 _Static_assert(H_CSUM + 8 == BLOB_HEADER_SIZE, "the checksum ends the header");
 _Static_assert(T_CSUM + 8 == BLOB_TRAILER_SIZE, "the checksum ends the trailer");
-
-/* Byte-wise so that the format is the same on every host, aligned or not. */
-static void put_le16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint16_t get_le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	uint32_t v = 0;
-
-	for (int i = 3; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static uint64_t get_le64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
 
 /* Fills ERR (which may be NULL) and returns -EBADMSG, so that callers can return it. */
 static int __attribute__((format(printf, 3, 4)))
@@ -247,51 +206,67 @@ void blob_writer_trailer(struct blob_writer *w, uint8_t out[BLOB_TRAILER_SIZE])
 	put_le64(out + T_CSUM, XXH3_64bits(out, T_CSUM));
 }
 
-/*
- * Reads until LEN bytes or the end of the source: pipes return what they
- * have. Returns the count (short only at the end) or the source's -errno.
- */
-static ssize_t read_full(struct blob_reader *r, void *buf, size_t len)
+/* The source's reads until LEN bytes or its end: the count, short only at the end, or -errno. */
+static ssize_t src_read_full(const struct blob_src *src, void *buf, size_t len)
 {
 	size_t got = 0;
 
 	while (got < len) {
-		ssize_t n = r->src->read(r->src->ctx, (uint8_t *)buf + got, len - got);
+		ssize_t n = src->read(src->ctx, (uint8_t *)buf + got, len - got);
 
 		if (n < 0)
 			return n;
 		if (n == 0)
 			break;
 		got += (size_t)n;
-		r->offset += (uint64_t)n;
 	}
 	return (ssize_t)got;
 }
 
-int blob_reader_open(struct blob_reader *r, const struct blob_src *src,
-		     struct blob_header *h)
+/* src_read_full() that counts the bytes consumed. */
+static ssize_t read_full(struct blob_reader *r, void *buf, size_t len)
 {
-	uint8_t hdr[BLOB_HEADER_SIZE];
-	ssize_t n;
-	int ret;
+	ssize_t n = src_read_full(r->src, buf, len);
 
-	memset(r, 0, sizeof(*r));
-	r->src = src;
+	if (n > 0)
+		r->offset += (uint64_t)n;
+	return n;
+}
 
-	/* The header first: no 16 MiB buffer just to turn away what is not a blob. */
-	n = read_full(r, hdr, sizeof(hdr));
+int blob_read_head(const struct blob_src *src, uint8_t hdr[BLOB_HEADER_SIZE], size_t *got,
+		   struct blob_error *err)
+{
+	ssize_t n = src_read_full(src, hdr, BLOB_HEADER_SIZE);
+
+	*got = n > 0 ? (size_t)n : 0;
 	if (n < 0)
 		return (int)n;
 	if (n < BLOB_HEADER_SIZE) {
 		/* A short file that is not a blob is not a truncated one. */
-		if (n >= 8 && memcmp(hdr, BLOB_MAGIC, 8))
-			return bad(&r->err, 0, "header: bad magic (not a vfiomig blob)");
-		return bad(&r->err, 0, "truncated: the stream ends in the header (%zd of %u bytes)",
+		if (n >= 8 && memcmp(hdr, BLOB_MAGIC, 8) && memcmp(hdr, BUNDLE_MAGIC, 8))
+			return bad(err, 0, "header: bad magic (not a vfiomig blob)");
+		return bad(err, 0, "truncated: the stream ends in the header (%zd of %u bytes)",
 			   n, BLOB_HEADER_SIZE);
 	}
+	return 0;
+}
+
+int blob_reader_start(struct blob_reader *r, const struct blob_src *src,
+		      const uint8_t hdr[BLOB_HEADER_SIZE], uint64_t offset, bool member,
+		      struct blob_header *h)
+{
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	r->src = src;
+	r->offset = offset;
+	r->member = member;
 	ret = blob_header_decode(hdr, h, &r->err);
-	if (ret)
+	if (ret) {
+		/* The decoder counts from the header's first byte. */
+		r->err.offset += offset - BLOB_HEADER_SIZE;
 		return ret;
+	}
 
 	/* All of it now, so that the data path never allocates. */
 	r->buf = malloc(BLOB_CHUNK_MAX);
@@ -309,6 +284,23 @@ free_buf:
 	free(r->buf);
 	r->buf = NULL;
 	return ret;
+}
+
+int blob_reader_open(struct blob_reader *r, const struct blob_src *src,
+		     struct blob_header *h)
+{
+	uint8_t hdr[BLOB_HEADER_SIZE];
+	size_t got;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	/* The header first: no 16 MiB buffer just to turn away what is not a blob. */
+	ret = blob_read_head(src, hdr, &got, &r->err);
+	if (ret)
+		return ret;
+	if (!memcmp(hdr, BUNDLE_MAGIC, 8))
+		return bad(&r->err, 0, "header: this is a bundle of several devices' states, not a single blob");
+	return blob_reader_start(r, src, hdr, BLOB_HEADER_SIZE, false, h);
 }
 
 /* After a verified trailer: anything more means the blob is not what was written. */
@@ -359,7 +351,8 @@ static int read_trailer(struct blob_reader *r, uint8_t t[BLOB_TRAILER_SIZE], siz
 		return bad(&r->err, at, "trailer at offset %" PRIu64 ": stream checksum mismatch"
 			   " (stored 0x%016" PRIx64 ", computed 0x%016" PRIx64 ")",
 			   at, get_le64(t + T_HASH), stream);
-	return check_end(r);
+	memcpy(r->trailer, t, BLOB_TRAILER_SIZE);
+	return r->member ? 0 : check_end(r);
 }
 
 /*

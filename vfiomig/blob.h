@@ -81,13 +81,15 @@ struct blob_src {
 
 struct blob_reader {
 	const struct blob_src *src;
-	uint64_t offset;               /* bytes consumed so far */
+	uint64_t offset;               /* bytes consumed so far (of the bundle, for a member) */
 	uint64_t chunks;
 	uint64_t bytes;
 	uint64_t max_chunk;            /* largest chunk seen */
 	XXH3_state_t *stream;
 	uint8_t *buf;                  /* BLOB_CHUNK_MAX bytes, owned */
 	bool done;                     /* trailer seen and verified */
+	bool member;                   /* inside a bundle: more may follow the trailer */
+	uint8_t trailer[BLOB_TRAILER_SIZE]; /* as read, once done */
 	struct blob_error err;
 };
 
@@ -99,6 +101,21 @@ struct blob_reader {
 int blob_reader_open(struct blob_reader *r, const struct blob_src *src,
 		     struct blob_header *h);
 /*
+ * The first BLOB_HEADER_SIZE bytes of SRC into HDR, a blob's or a bundle's
+ * (the same size, the magic first): 0, -EBADMSG for a short source, or the
+ * source's -errno. *GOT is the count read.
+ */
+int blob_read_head(const struct blob_src *src, uint8_t hdr[BLOB_HEADER_SIZE], size_t *got,
+		   struct blob_error *err);
+/*
+ * blob_reader_open() on a header already read (HDR, the bytes of SRC before
+ * OFFSET). MEMBER: the blob is a bundle's member, so the trailer is not the
+ * end of the source, and R->trailer keeps it for the bundle's checksum.
+ */
+int blob_reader_start(struct blob_reader *r, const struct blob_src *src,
+		      const uint8_t hdr[BLOB_HEADER_SIZE], uint64_t offset, bool member,
+		      struct blob_header *h);
+/*
  * The next chunk's verified data in *DATA (valid until the next call):
  * returns 1 with *LEN bytes, 0 once the trailer is verified and the source
  * is at its end, -EBADMSG with R->err set, or the source's -errno.
@@ -109,5 +126,84 @@ void blob_reader_close(struct blob_reader *r);
 /* Decodes a header from memory (used by blob_reader_open); 0 or -EBADMSG. */
 int blob_header_decode(const uint8_t in[BLOB_HEADER_SIZE], struct blob_header *h,
 		       struct blob_error *err);
+
+/*
+ * Bundles: the states of several devices saved together (`vfiomig save DEV
+ * DEV...`), after one quiesce barrier. Layout, little-endian:
+ *
+ *   header     512 bytes  magic "VFIOBND\x1a", le16 version 1, le16 header
+ *                         size 512, le32 member count (1..BUNDLE_MAX), le64
+ *                         time, tool[32], zeros, XXH3-64 of the first 504
+ *                         bytes in the last 8
+ *   directory  count x 512 bytes: each member's blob header, in order
+ *   members    count blobs, each as `vfiomig save` of one device writes it,
+ *              its header byte for byte its directory entry
+ *   trailer    40 bytes   tag "BEND", le32 0, le64 member count, le64 total
+ *                         stream bytes, le64 XXH3-64 over the members' 40-byte
+ *                         trailers in order, le64 XXH3-64 of the first 32
+ *
+ * The directory names every member before any stream, so that a load from
+ * a pipe, which cannot be read twice, maps members to devices and moves
+ * them together before it writes the first byte. The trailer's hash over
+ * the member trailers catches a member dropped, repeated or moved.
+ */
+#define BUNDLE_MAGIC       "VFIOBND\x1a"
+#define BUNDLE_VERSION     1
+#define BUNDLE_MAX         16
+#define BUNDLE_TAG_TRAILER 0x444e4542u /* "BEND" */
+
+void bundle_header_encode(uint32_t count, int64_t time, const char *tool,
+			  uint8_t out[BLOB_HEADER_SIZE]);
+
+struct bundle_writer {
+	uint32_t members;
+	uint64_t bytes;
+	XXH3_state_t *trailers;
+};
+int bundle_writer_init(struct bundle_writer *w);      /* 0 or -ENOMEM */
+void bundle_writer_free(struct bundle_writer *w);
+/* Counts a member whose blob writer W has written its trailer TRAILER. */
+void bundle_writer_member(struct bundle_writer *bw, const struct blob_writer *w,
+			  const uint8_t trailer[BLOB_TRAILER_SIZE]);
+void bundle_writer_trailer(struct bundle_writer *bw, uint8_t out[BLOB_TRAILER_SIZE]);
+
+/*
+ * One reader for blobs and bundles: a blob reads as a bundle of one member
+ * (B->bundle false). Members come in order through bundle_reader_member(),
+ * each one's chunks through bundle_reader_next().
+ */
+struct bundle_reader {
+	const struct blob_src *src;
+	bool bundle;                   /* a bundle, not a single blob */
+	uint32_t count;                /* members */
+	uint32_t next;                 /* members opened so far */
+	int64_t time;                  /* the bundle's, or the blob's */
+	char tool[32];
+	struct blob_header members[BUNDLE_MAX];
+	uint8_t dir[BUNDLE_MAX][BLOB_HEADER_SIZE];
+	uint64_t offset;               /* bytes consumed before the current member */
+	uint64_t bytes;                /* stream bytes of the members done */
+	XXH3_state_t *trailers;
+	struct blob_reader r;          /* the current member */
+	bool in_member, done;
+	struct blob_error err;
+};
+/*
+ * Reads the header (and a bundle's directory): 0, -EBADMSG with B->err set,
+ * -ENOMEM, or the source's -errno.
+ */
+int bundle_reader_open(struct bundle_reader *b, const struct blob_src *src);
+/*
+ * Finishes the current member (which must be read to its trailer) and
+ * opens the next: 1 with its index in *INDEX, 0 once the last member is
+ * done and the bundle's trailer and end are verified, -EBADMSG, -ENOMEM
+ * or the source's -errno.
+ */
+int bundle_reader_member(struct bundle_reader *b, uint32_t *index);
+/* The current member's next chunk, as blob_reader_next(): 1, 0 at its trailer, or -errno. */
+int bundle_reader_next(struct bundle_reader *b, const void **data, size_t *len);
+/* The current member's reader (counts, largest chunk) and the first error's offset and text. */
+const struct blob_error *bundle_reader_error(const struct bundle_reader *b);
+void bundle_reader_close(struct bundle_reader *b);
 
 #endif

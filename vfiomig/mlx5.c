@@ -5,22 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "le.h"
 #include "mlx5.h"
-
-static uint64_t le64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 const char *mlx5_tag_name(uint32_t tag)
 {
@@ -57,9 +43,9 @@ static int bad(struct mlx5_decoder *d, const char *fmt, ...)
 /* The header is complete: check it and decide how much payload follows. */
 static int header_done(struct mlx5_decoder *d)
 {
-	d->cur.size = le64(d->hdr);
-	d->cur.flags = le32(d->hdr + 8);
-	d->cur.tag = le32(d->hdr + 12);
+	d->cur.size = get_le64(d->hdr);
+	d->cur.flags = get_le32(d->hdr + 8);
+	d->cur.tag = get_le32(d->hdr + 12);
 	if (d->cur.flags & ~MLX5_REC_FLAG_OPTIONAL)
 		return bad(d, "unknown flags 0x%x", d->cur.flags);
 	if (d->cur.tag != MLX5_REC_TAG_FW_DATA && d->cur.tag != MLX5_REC_TAG_STOP_COPY_SIZE &&
@@ -77,7 +63,7 @@ static void record_done(struct mlx5_decoder *d,
 			void (*emit)(const struct mlx5_record *r, void *ctx), void *ctx)
 {
 	if (d->cur.tag == MLX5_REC_TAG_STOP_COPY_SIZE) {
-		d->cur.stop_copy_size = le64(d->hdr + MLX5_REC_HDR_SIZE);
+		d->cur.stop_copy_size = get_le64(d->hdr + MLX5_REC_HDR_SIZE);
 		d->last_stop_copy_size = d->cur.stop_copy_size;
 		d->stop_copy_records++;
 	} else if (d->cur.tag == MLX5_REC_TAG_FW_DATA) {
