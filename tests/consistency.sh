@@ -426,10 +426,18 @@ else
 fi
 expect_completion "completing 'vfiomig state s' offers set and size" exact "set size" vfiomig state s
 expect_completion "completing 'vfiomig save x --th' offers --then" exact "--then" vfiomig save x --th
-expect_completion "completing 'vfiomig state set DEV ' offers the states" exact \
+expect_completion "completing 'vfiomig state set DEV ' offers the states" subset \
 	"stop running stop-copy resuming running-p2p pre-copy pre-copy-p2p" vfiomig state set DEV ""
+expect_completion "completing 'vfiomig state set DEV ' offers more devices too" subset \
+	"0000:3b:00.2 83b8f4f2-509f-382f-3c1e-e6bfe0fa1001" vfiomig state set DEV ""
 expect_completion "completing 'vfiomig state set DEV stop ' offers its options" exact \
-	"--explain --dry-run" vfiomig state set DEV stop ""
+	"--explain --dry-run --no-p2p-barrier" vfiomig state set DEV stop ""
+expect_completion "completing 'vfiomig state set DEV DEV stop ' offers options, not more devices" exact \
+	"--explain --dry-run --no-p2p-barrier" vfiomig state set DEV DEV stop ""
+expect_completion "completing 'vfiomig state set DEV DEV ' still offers the states" subset \
+	"stop running stop-copy resuming running-p2p pre-copy pre-copy-p2p" vfiomig state set DEV DEV ""
+expect_completion "completing after load --by offers position and identity" exact "position identity" \
+	vfiomig load DEV --by ""
 expect_completion "completing after --then offers stop and running" exact "stop running" \
 	vfiomig save DEV --then ""
 expect_completion "completing after load --then offers stop and running" exact "stop running" \

@@ -202,6 +202,27 @@ int bundle_reader_open(struct bundle_reader *b, const struct blob_src *src);
 int bundle_reader_member(struct bundle_reader *b, uint32_t *index);
 /* The current member's next chunk, as blob_reader_next(): 1, 0 at its trailer, or -errno. */
 int bundle_reader_next(struct bundle_reader *b, const void **data, size_t *len);
+/*
+ * What differs between two devices' identities (IDs, driver, mdev type),
+ * as "vendor 0x15b3 in the blob, 0x1234 here, ..." in BUF: 0 when nothing.
+ * Migration flags and class are not compared: a driver decides what it
+ * accepts, and --force is for when it does.
+ */
+int blob_identity_diff(const struct blob_header *blob, const struct blob_header *here, char *buf,
+		       size_t len);
+
+/* How `load` pairs a bundle's members with the devices given. */
+enum bundle_match { BUNDLE_BY_POSITION, BUNDLE_BY_IDENTITY };
+/*
+ * Pairs the NM members with the NT targets: TARGET_OF[m] is member m's
+ * target. By position, member i goes to target i and the counts must be
+ * equal; by identity, each member goes to the first unused target of its
+ * identity, and every member and every target must find a partner.
+ * Returns 0, or -EINVAL with WHY naming what is left unpaired.
+ */
+int bundle_match(const struct blob_header *members, int nm, const struct blob_header *targets,
+		 int nt, enum bundle_match by, int *target_of, char *why, size_t whylen);
+
 /* The current member's reader (counts, largest chunk) and the first error's offset and text. */
 const struct blob_error *bundle_reader_error(const struct bundle_reader *b);
 void bundle_reader_close(struct bundle_reader *b);

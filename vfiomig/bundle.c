@@ -340,3 +340,84 @@ void bundle_reader_close(struct bundle_reader *b)
 	XXH3_freeState(b->trailers);
 	b->trailers = NULL;
 }
+
+int blob_identity_diff(const struct blob_header *blob, const struct blob_header *here, char *buf,
+		       size_t len)
+{
+	static const struct {
+		const char *label;
+		size_t off;
+		bool str;
+	} fields[] = {
+		{ "vendor", offsetof(struct blob_header, vendor), false },
+		{ "device", offsetof(struct blob_header, device), false },
+		{ "subsystem vendor", offsetof(struct blob_header, subsys_vendor), false },
+		{ "subsystem device", offsetof(struct blob_header, subsys_device), false },
+		{ "driver", offsetof(struct blob_header, driver), true },
+		{ "mdev type", offsetof(struct blob_header, mdev_type), true },
+	};
+	size_t i, off = 0;
+
+	buf[0] = 0;
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]) && off < len; i++) {
+		const char *a = (const char *)blob + fields[i].off, *b = (const char *)here + fields[i].off;
+		uint16_t x, y;
+
+		if (fields[i].str) {
+			if (!strcmp(a, b))
+				continue;
+			off += snprintf(buf + off, len - off, "%s%s '%s' in the blob, '%s' here",
+					off ? ", " : "", fields[i].label, a, b);
+			continue;
+		}
+		memcpy(&x, a, sizeof(x));
+		memcpy(&y, b, sizeof(y));
+		if (x != y)
+			off += snprintf(buf + off, len - off, "%s%s 0x%04x in the blob, 0x%04x here",
+					off ? ", " : "", fields[i].label, (unsigned)x, (unsigned)y);
+	}
+	return off > 0;
+}
+
+int bundle_match(const struct blob_header *members, int nm, const struct blob_header *targets,
+		 int nt, enum bundle_match by, int *target_of, char *why, size_t whylen)
+{
+	bool used[BUNDLE_MAX] = { false };
+	char diff[256];
+	int m, t;
+
+	if (nm > BUNDLE_MAX || nt > BUNDLE_MAX) {
+		snprintf(why, whylen, "at most %d members and %d devices", BUNDLE_MAX, BUNDLE_MAX);
+		return -EINVAL;
+	}
+	if (by == BUNDLE_BY_POSITION) {
+		if (nm != nt) {
+			snprintf(why, whylen, "the blob holds %d device state%s and %d device%s given",
+				 nm, nm == 1 ? "" : "s", nt, nt == 1 ? " was" : "s were");
+			return -EINVAL;
+		}
+		for (m = 0; m < nm; m++)
+			target_of[m] = m;
+		return 0;
+	}
+	for (m = 0; m < nm; m++) {
+		for (t = 0; t < nt; t++)
+			if (!used[t] && !blob_identity_diff(&members[m], &targets[t], diff, sizeof(diff)))
+				break;
+		if (t == nt) {
+			snprintf(why, whylen, "no device given for member %d (%s, %04x:%04x on %s) that is not taken",
+				 m, members[m].dev_name, members[m].vendor, members[m].device,
+				 members[m].driver);
+			return -EINVAL;
+		}
+		used[t] = true;
+		target_of[m] = t;
+	}
+	for (t = 0; t < nt; t++)
+		if (!used[t]) {
+			snprintf(why, whylen, "device %s (%04x:%04x on %s) matches no member left",
+				 targets[t].dev_name, targets[t].vendor, targets[t].device, targets[t].driver);
+			return -EINVAL;
+		}
+	return 0;
+}

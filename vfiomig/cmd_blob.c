@@ -122,17 +122,63 @@ static void show_header(const struct blob_header *h)
 	out_s64("time", NULL, h->time);
 }
 
+/* One member's (or a blob's) chunks: counted, checked, and their driver records decoded. */
+static int inspect_stream(struct bundle_reader *b, const struct blob_header *h, int records,
+			  struct mlx5_decoder *m, int *mret)
+{
+	uint64_t listed = 0;
+	const void *data;
+	size_t len;
+	int ret;
+
+	if (records < 0)
+		records = !strcmp(h->driver, "mlx5_vfio_pci");
+	mlx5_decoder_init(m);
+	if (records) {
+		out_obj_open("mlx5");
+		out_arr_open("list");
+	}
+	while ((ret = bundle_reader_next(b, &data, &len)) > 0)
+		if (records && !*mret)
+			*mret = mlx5_decoder_feed(m, data, len, show_record, &listed);
+	if (records) {
+		out_arr_close();
+		if (!*mret && !ret)
+			*mret = mlx5_decoder_finish(m);
+		show_records(m, *mret);
+		out_obj_close();
+	}
+	out_u64("chunks", "chunks       %" PRIu64, b->r.chunks);
+	out_u64("largest_chunk", " (largest %" PRIu64 " bytes)\n", b->r.max_chunk);
+	out_u64("stream_bytes", "stream       %" PRIu64 " bytes\n", b->r.bytes);
+	return ret;
+}
+
+static void show_bundle(const struct bundle_reader *b)
+{
+	char when[32];
+	time_t t = b->time;
+	struct tm tm;
+
+	out_str("format", "format       vfiomig %s", "bundle");
+	out_u64("version", " version %" PRIu64 "\n", BUNDLE_VERSION);
+	out_u64("member_count", "members      %" PRIu64 "\n", b->count);
+	out_str("tool", "tool         %s\n", b->tool);
+	if (gmtime_r(&t, &tm) && strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm))
+		out_str("saved", "saved        %s\n", when);
+	out_s64("time", NULL, b->time);
+}
+
 static int run_inspect(int argc, char **argv)
 {
 	struct blob_src src = { io_fd_read, NULL };
-	struct blob_reader r = { 0 };
+	struct bundle_reader b = { 0 };
 	struct mlx5_decoder m;
-	struct blob_header h;
-	uint64_t listed = 0;
-	const void *data;
+	const struct blob_error *err;
 	const char *path;
-	size_t len;
+	uint32_t idx;
 	int fd = STDIN_FILENO, ret, mret = 0, records = -1;
+	bool in_members = false;
 	int optind = vm_getopt(&cmd_blob_inspect, argc, argv, records_option, &records);
 
 	if (optind < 0)
@@ -149,42 +195,47 @@ static int run_inspect(int argc, char **argv)
 	src.ctx = &fd;
 	out_str("file", "blob         %s\n", path);
 	mlx5_decoder_init(&m);
-	ret = blob_reader_open(&r, &src, &h);
-	if (!ret) {
-		show_header(&h);
-		if (records < 0)
-			records = !strcmp(h.driver, "mlx5_vfio_pci");
-		if (records) {
-			out_obj_open("mlx5");
-			out_arr_open("list");
-		}
-		while ((ret = blob_reader_next(&r, &data, &len)) > 0)
-			if (records && !mret)
-				mret = mlx5_decoder_feed(&m, data, len, show_record, &listed);
-		if (records) {
-			out_arr_close();
-			if (!mret && !ret)
-				mret = mlx5_decoder_finish(&m);
-			show_records(&m, mret);
-			out_obj_close();
-		}
+	ret = bundle_reader_open(&b, &src);
+	if (!ret && b.bundle) {
+		show_bundle(&b);
+		out_arr_open("members");
+		in_members = true;
 	}
-	out_u64("chunks", "chunks       %" PRIu64, r.chunks);
-	out_u64("largest_chunk", " (largest %" PRIu64 " bytes)\n", r.max_chunk);
-	out_u64("stream_bytes", "stream       %" PRIu64 " bytes\n", r.bytes);
+	/* Malformed records end their decoding, not the check of every checksum. */
+	while (!ret && (ret = bundle_reader_member(&b, &idx)) > 0) {
+		if (b.bundle) {
+			out_obj_open(NULL);
+			out_u64("member", "\nmember %" PRIu64 "\n", idx);
+		}
+		show_header(&b.members[idx]);
+		ret = inspect_stream(&b, &b.members[idx], records, &m, &mret);
+		if (b.bundle)
+			out_obj_close();
+	}
+	if (in_members)
+		out_arr_close();
+	if (!b.bundle && ret < 0 && !b.in_member) {
+		/* A blob that failed before its first chunk: no counts to show yet. */
+		out_u64("chunks", "chunks       %" PRIu64, 0);
+		out_u64("largest_chunk", " (largest %" PRIu64 " bytes)\n", 0);
+		out_u64("stream_bytes", "stream       %" PRIu64 " bytes\n", 0);
+	}
+	if (b.bundle)
+		out_u64("stream_bytes_total", "\nstreams      %" PRIu64 " bytes in all\n", b.bytes);
+	err = bundle_reader_error(&b);
 	if (ret == 0) {
 		out_bool("valid", NULL, true);
 		out_str("verdict", "verdict      %s\n", "ok");
+		if (mret)
+			ret = vm_error(EBADMSG, "malformed mlx5 records in", path, NULL, "%s", m.why);
 	} else {
 		out_bool("valid", NULL, false);
-		out_str("verdict", "verdict      %s", ret == -EBADMSG ? r.err.msg : vm_strerror(ret));
-		out_u64("error_offset", " (offset %" PRIu64 ")\n", r.err.offset);
-		ret = ret == -EBADMSG ? vm_error(EBADMSG, "invalid blob", path, NULL, "%s", r.err.msg)
+		out_str("verdict", "verdict      %s", ret == -EBADMSG ? err->msg : vm_strerror(ret));
+		out_u64("error_offset", " (offset %" PRIu64 ")\n", err->offset);
+		ret = ret == -EBADMSG ? vm_error(EBADMSG, "invalid blob", path, NULL, "%s", err->msg)
 				      : vm_error(ret, "cannot read", path, NULL, NULL);
 	}
-	if (!ret && mret)
-		ret = vm_error(EBADMSG, "malformed mlx5 records in", path, NULL, "%s", m.why);
-	blob_reader_close(&r);
+	bundle_reader_close(&b);
 	if (fd != STDIN_FILENO)
 		close(fd);
 	return ret;

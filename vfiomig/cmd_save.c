@@ -5,20 +5,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
 #include "blob.h"
 #include "dev.h"
+#include "devset.h"
 #include "io.h"
 #include "mig.h"
 #include "output.h"
+#include "stream.h"
 #include "vfio.h"
 #include "vfiomig.h"
 
 static int run_save(int argc, char **argv);
 
-enum { OPT_RAW = 256, OPT_THEN, OPT_PRECOPY, OPT_PRECOPY_ROUNDS, OPT_PRECOPY_UNTIL, OPT_PRECOPY_STEP };
+enum {
+	OPT_RAW = 256, OPT_THEN, OPT_PRECOPY, OPT_PRECOPY_ROUNDS, OPT_PRECOPY_UNTIL, OPT_PRECOPY_STEP,
+	OPT_NO_BARRIER,
+};
 
 static const struct option save_options[] = {
 	{ "output", required_argument, NULL, 'o' },
@@ -28,6 +34,7 @@ static const struct option save_options[] = {
 	{ "precopy-rounds", required_argument, NULL, OPT_PRECOPY_ROUNDS },
 	{ "precopy-until-bytes", required_argument, NULL, OPT_PRECOPY_UNTIL },
 	{ "precopy-step", no_argument, NULL, OPT_PRECOPY_STEP },
+	{ "no-p2p-barrier", no_argument, NULL, OPT_NO_BARRIER },
 	{ 0 }
 };
 
@@ -40,15 +47,20 @@ static const struct option save_options[] = {
 const struct vm_cmd cmd_save = {
 	.name = "save",
 	.run = run_save,
-	.args = "DEV [-o FILE] [--raw] [--then stop|running] [--precopy [--precopy-rounds N] [--precopy-until-bytes N] [--precopy-step]]",
-	.summary = "read a device's migration state into a blob",
+	.args = "DEV [DEV...] [-o FILE] [--raw] [--then stop|running] [--no-p2p-barrier] [--precopy [--precopy-rounds N] [--precopy-until-bytes N] [--precopy-step]]",
+	.summary = "read devices' migration state into a blob",
 	.help = "Moves the device to stop-copy, reads its state to the end of the stream\n"
 		"and writes a vfiomig blob (header with the source's identity, checksummed\n"
 		"chunks, trailer) to standard output or FILE.\n"
 		"\n"
+		"Several devices are stopped together, behind the P2P barrier of 'state\n"
+		"set', before any state is read, and go into one bundle: a directory of\n"
+		"their identities, then each device's blob in the order given.\n"
+		"\n"
 		"  -o, --output FILE          write FILE; it appears only once complete\n"
 		"      --raw                  write the bare device stream, without framing\n"
 		"      --then STATE           leave the device in stop (default) or running\n"
+		"      --no-p2p-barrier       stop several devices even if one has no P2P state\n"
 		"      --precopy              first read rounds in pre-copy, while the device\n"
 		"                             runs; only the stop-copy part is downtime\n"
 		"      --precopy-rounds N     at most N pre-copy rounds (default 10)\n"
@@ -70,7 +82,7 @@ struct save_opts {
 	const char *output;
 	bool raw;
 	enum mig_state then;
-	bool precopy, step;
+	bool precopy, step, no_barrier;
 	const char *precopy_only; /* a pre-copy option given without --precopy */
 	unsigned int rounds;
 	uint64_t until_bytes;
@@ -122,6 +134,9 @@ static int save_option(int c, const char *arg, void *data)
 		o->precopy_only = "--precopy-step";
 		o->step = true;
 		return 0;
+	case OPT_NO_BARRIER:
+		o->no_barrier = true;
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -132,114 +147,6 @@ struct save_stats {
 	double precopy_secs;      /* reading in pre-copy rounds */
 	uint64_t stop_copy_bytes;
 };
-
-/* Where the stream goes: OUT, framed as blob chunks unless raw; pre-copy and stop-copy fill one blob. */
-struct sink {
-	const struct vm_dev *d;
-	int out;
-	bool raw;
-	struct blob_writer w;
-	struct progress p;
-	uint8_t *buf;             /* IO_BUF_SIZE */
-	uint64_t bytes, chunks;
-};
-
-static int sink_init(struct sink *s, const struct vm_dev *d, int out, bool raw, uint64_t estimate)
-{
-	int ret;
-
-	memset(s, 0, sizeof(*s));
-	s->d = d;
-	s->out = out;
-	s->raw = raw;
-	s->buf = malloc(IO_BUF_SIZE);
-	if (!s->buf)
-		return vm_error(ENOMEM, "cannot save", d->name, NULL, NULL);
-	ret = blob_writer_init(&s->w);
-	if (ret) {
-		free(s->buf);
-		s->buf = NULL;
-		return vm_error(ret, "cannot save", d->name, NULL, NULL);
-	}
-	progress_init(&s->p, "saving", d->name, estimate);
-	return 0;
-}
-
-/* Writes the first N bytes of the buffer as the next chunk. */
-static int sink_put(struct sink *s, size_t n)
-{
-	uint8_t hdr[BLOB_CHUNK_HDR_SIZE];
-	struct iovec iov[2];
-	int ret;
-
-	s->bytes += n;
-	s->chunks++;
-	iov[1] = (struct iovec){ s->buf, n };
-	if (s->raw) {
-		ret = io_writev_all(s->out, &iov[1], 1);
-	} else {
-		blob_writer_chunk(&s->w, s->buf, n, hdr);
-		iov[0] = (struct iovec){ hdr, sizeof(hdr) };
-		ret = io_writev_all(s->out, iov, 2);
-	}
-	if (ret)
-		return vm_error(ret, "cannot write the state of", s->d->name, NULL,
-				"output failed after %llu bytes: %s",
-				(unsigned long long)s->bytes, vm_strerror(ret));
-	progress_update(&s->p, s->bytes);
-	return 0;
-}
-
-static int sink_trailer(struct sink *s)
-{
-	uint8_t trailer[BLOB_TRAILER_SIZE];
-	int ret;
-
-	progress_done(&s->p);
-	if (s->raw)
-		return 0;
-	blob_writer_trailer(&s->w, trailer);
-	ret = io_write_all(s->out, trailer, sizeof(trailer));
-	if (ret)
-		return vm_error(ret, "cannot write the state of", s->d->name, NULL, NULL);
-	return 0;
-}
-
-static void sink_free(struct sink *s)
-{
-	if (!s->buf)
-		return;
-	progress_done(&s->p);
-	blob_writer_free(&s->w);
-	free(s->buf);
-	s->buf = NULL;
-}
-
-/* Copies the data fd to the sink until the end of the stream (stop-copy). */
-static int read_to_end(struct sink *s, int data_fd, uint64_t *got)
-{
-	ssize_t n;
-	int ret;
-
-	*got = 0;
-	for (;;) {
-		n = io_read_full(data_fd, s->buf, IO_BUF_SIZE);
-		if (n == -EINTR)
-			return vm_error(n, "interrupted", s->d->name, NULL,
-					"reading its state in stop-copy, after %llu bytes",
-					(unsigned long long)s->bytes);
-		if (n < 0)
-			return vm_error(n, "cannot read the state of", s->d->name, NULL,
-					"the data fd failed after %llu bytes: %s",
-					(unsigned long long)s->bytes, vm_strerror(n));
-		if (n == 0)
-			return 0;
-		*got += n;
-		ret = sink_put(s, n);
-		if (ret)
-			return ret;
-	}
-}
 
 /* How pre-copy ended. */
 enum precopy_end { PC_CONVERGED, PC_ROUNDS, PC_STEP, PC_NO_SIZES };
@@ -544,6 +451,199 @@ static int precopy_check(const struct vm_dev *d, enum mig_state cur)
 	}
 }
 
+/*
+ * Several devices into one bundle: all reach stop-copy behind the P2P
+ * barrier before any stream is read, so no device's state changes after
+ * it was frozen; then each stream is read whole, in the order given.
+ */
+static int save_many(char **devs, int n, const struct save_opts *o)
+{
+	enum mig_state want[PHASES_MAX_DEVS], final;
+	struct out_file of = { .fd = -1 };
+	struct phase_plan stop_plan, then_plan;
+	struct bundle_writer bw = { 0 };
+	uint64_t bytes[PHASES_MAX_DEVS] = { 0 }, chunks[PHASES_MAX_DEVS] = { 0 }, got, total = 0;
+	uint8_t hdr[BLOB_HEADER_SIZE], dir[PHASES_MAX_DEVS][BLOB_HEADER_SIZE];
+	uint8_t trailer[BLOB_TRAILER_SIZE];
+	double t_start, t_stopped, t_read, t_done;
+	struct blob_header h;
+	struct devset s;
+	struct sink sk;
+	char size[32];
+	int i, ret, then_ret, out_fd = STDOUT_FILENO;
+	bool held = true, stale = false;
+
+	if (o->raw)
+		return vm_usage("save: --raw holds one device's stream; several devices are saved as a bundle, without --raw");
+	if (o->precopy)
+		return vm_usage("save: --precopy reads one device at a time; save the devices without it, or one by one");
+	ret = devset_open(&s, devs, n);
+	if (ret)
+		return ret;
+	/* A session that moved them all to stop-copy holds their streams: read them from there. */
+	for (i = 0; i < s.n; i++)
+		held &= s.start[i] == MIG_STOP_COPY && s.dev[i].data_fd >= 0;
+	for (i = 0; i < s.n && !held; i++) {
+		bool left = mig_state_saving(s.start[i]) || s.start[i] == MIG_RESUMING;
+
+		/* A data fd belongs to the process that got it: such a device starts over from stop. */
+		want[i] = left ? MIG_STOP : s.start[i];
+		if (left)
+			vm_note("%s was in %s, left by an earlier process; moving it to stop first",
+				s.dev[i].name, mig_state_name(s.start[i]));
+		stale |= left;
+	}
+	if (stale) {
+		ret = devset_plan(&s, want, !o->no_barrier, &stop_plan);
+		if (!ret)
+			ret = devset_run(&s, &stop_plan);
+		if (ret)
+			goto close_set;
+	}
+	devset_targets(&s, MIG_STOP_COPY, want);
+	ret = devset_plan(&s, want, !o->no_barrier, &stop_plan);
+	if (!ret) {
+		devset_targets(&s, o->then, want);
+		/* Checked now, from where the devices will be: nothing moves before both plans hold. */
+		for (i = 0; i < s.n && !ret; i++)
+			ret = dev_check_path(&s.dev[i], MIG_STOP_COPY, o->then);
+	}
+	if (ret)
+		goto close_set;
+	if (o->output) {
+		ret = out_file_open(&of, o->output);
+		if (ret) {
+			ret = vm_error(ret, "cannot create", o->output, NULL, NULL);
+			goto close_set;
+		}
+		out_fd = of.fd;
+	}
+	ret = bundle_writer_init(&bw);
+	if (ret) {
+		ret = vm_error(ret, "cannot save", s.dev[0].name, NULL, NULL);
+		goto abort_file;
+	}
+	bundle_header_encode((uint32_t)s.n, time(NULL), "vfiomig " VFIOMIG_VERSION, hdr);
+	ret = stream_put_header(out_fd, hdr, s.dev[0].name);
+	/* Encoded once: each member's header must be its directory entry, byte for byte. */
+	for (i = 0; i < s.n && !ret; i++) {
+		dev_identity(&s.dev[i], &h);
+		blob_header_encode(&h, dir[i]);
+		ret = stream_put_header(out_fd, dir[i], s.dev[i].name);
+	}
+	if (ret)
+		goto abort_file;
+
+	/* The downtime starts here: the first device stops initiating DMA. */
+	t_start = mono_now();
+	ret = devset_run(&s, &stop_plan);
+	t_stopped = mono_now();
+	if (ret)
+		goto recover_set;
+	for (i = 0; i < s.n; i++) {
+		struct vm_dev *d = &s.dev[i];
+
+		if (d->data_fd < 0) {
+			ret = vm_error(EPROTO, "cannot save", d->name, NULL,
+				       "the kernel returned no data fd on entering stop-copy");
+			goto recover_set;
+		}
+		ret = stream_put_header(out_fd, dir[i], d->name);
+		if (!ret)
+			ret = sink_init(&sk, d->name, out_fd, false, "saving", 0);
+		if (ret)
+			goto recover_set;
+		ret = sink_copy(&sk, d->data_fd, "the data fd", &got);
+		if (!ret)
+			ret = sink_trailer(&sk);
+		if (!ret)
+			bundle_writer_member(&bw, &sk.w, sk.trailer);
+		bytes[i] = sk.bytes;
+		chunks[i] = sk.chunks;
+		total += sk.bytes;
+		sink_free(&sk);
+		/* Read whole: close it before the device leaves stop-copy, as QEMU does. */
+		close(d->data_fd);
+		d->data_fd = -1;
+		if (ret)
+			goto recover_set;
+	}
+	bundle_writer_trailer(&bw, trailer);
+	ret = io_write_all(out_fd, trailer, sizeof(trailer));
+	if (ret) {
+		ret = vm_error(ret, "cannot write", o->output ? o->output : "standard output", NULL, NULL);
+		goto recover_set;
+	}
+	t_read = mono_now();
+
+	/* The bundle is whole from here: devices that miss --then's state do not spoil it. */
+	then_ret = devset_plan(&s, want, !o->no_barrier, &then_plan);
+	if (!then_ret)
+		then_ret = devset_run(&s, &then_plan);
+	t_done = mono_now();
+	if (o->output) {
+		ret = out_file_commit(&of);
+		if (ret) {
+			ret = vm_error(ret, "cannot write", o->output, NULL, NULL);
+			goto free_writer;
+		}
+	}
+
+	out_arr_open("devices");
+	for (i = 0; i < s.n; i++) {
+		out_obj_open(NULL);
+		out_str("device", "saved %s:", s.dev[i].name);
+		out_u64("bytes", " %" PRIu64 " bytes", bytes[i]);
+		out_text(" (%s)", fmt_size(bytes[i], size, sizeof(size)));
+		out_u64("chunks", " in %" PRIu64 " chunks", chunks[i]);
+		if (dev_get_state(&s.dev[i], &final))
+			out_null("state", "; device left in unknown\n");
+		else
+			out_str("state", "; device left in %s\n", mig_state_name(final));
+		out_obj_close();
+	}
+	out_arr_close();
+	out_u64("members", "bundle of %" PRIu64 " devices:", (uint64_t)s.n);
+	out_u64("bytes", " %" PRIu64 " bytes", total);
+	out_str("file", " to %s", o->output ? o->output : "-");
+	out_dbl("seconds", ", %.3f s", t_read - t_stopped);
+	out_dbl("throughput_bps", NULL, t_read > t_stopped ? total / (t_read - t_stopped) : 0);
+	out_text(", %.1f MiB/s\n", t_read > t_stopped ? total / (t_read - t_stopped) / (1 << 20) : 0);
+	out_obj_open("downtime_us");
+	out_u64("enter", "downtime: enter stop-copy %" PRIu64 " us", (t_stopped - t_start) * 1e6);
+	out_u64("read", ", read %" PRIu64 " us", (t_read - t_stopped) * 1e6);
+	out_u64("leave", ", leave %" PRIu64 " us", (t_done - t_read) * 1e6);
+	out_u64("total", " (total %" PRIu64 " us)\n", (t_done - t_start) * 1e6);
+	out_obj_close();
+	out_bool("barrier", NULL, !o->no_barrier);
+	devset_print_phases(&s, &stop_plan, "phases", true, false);
+	if (then_ret) {
+		vm_note("the bundle is complete in %s; only moving the devices to %s failed",
+			o->output ? o->output : "standard output", mig_state_name(o->then));
+		devset_print_states(&s);
+	} else {
+		devset_print_phases(&s, &then_plan, "then_phases", true, false);
+		for (i = 0; i < s.n; i++)
+			dev_note_closes(&s.dev[i], o->then);
+	}
+	ret = then_ret;
+	goto free_writer;
+
+recover_set:
+	vm_note("returning every device to where it started");
+	devset_return(&s, s.start);
+abort_file:
+	if (o->output)
+		out_file_abort(&of);
+	else
+		vm_note("the bundle on standard output is incomplete and will fail verification");
+free_writer:
+	bundle_writer_free(&bw);
+close_set:
+	devset_close(&s);
+	return ret;
+}
+
 static int run_save(int argc, char **argv)
 {
 	struct save_opts o = { .then = MIG_STOP, .rounds = PRECOPY_ROUNDS };
@@ -556,15 +656,14 @@ static int run_save(int argc, char **argv)
 	enum mig_state cur, final;
 	uint64_t estimate = 0;
 	struct vm_dev d;
-	int ret, out_fd = STDOUT_FILENO;
+	int ret, then_ret, out_fd = STDOUT_FILENO;
 	bool held_stream;
 	int optind = vm_getopt(&cmd_save, argc, argv, save_option, &o);
 
 	if (optind < 0)
 		return optind;
-	ret = vm_operands(&cmd_save, argc, argv, optind, 1);
-	if (ret)
-		return ret;
+	if (argc - optind < 1)
+		return vm_operands(&cmd_save, argc, argv, optind, 1);
 	if (o.precopy_only && !o.precopy)
 		return vm_usage("save: %s needs --precopy", o.precopy_only);
 	if (!o.output && isatty(STDOUT_FILENO))
@@ -573,6 +672,10 @@ static int run_save(int argc, char **argv)
 	if (!o.output)
 		out_begin(stderr);
 	io_catch_signals();
+	if (argc - optind > 1)
+		return save_many(argv + optind, argc - optind, &o);
+	if (o.no_barrier)
+		vm_note("--no-p2p-barrier has no effect on one device");
 
 	ret = dev_lookup(argv[optind], &d);
 	if (!ret)
@@ -623,7 +726,7 @@ static int run_save(int argc, char **argv)
 			goto abort_file;
 		}
 	}
-	ret = sink_init(&s, &d, out_fd, o.raw, estimate);
+	ret = sink_init(&s, d.name, out_fd, o.raw, "saving", estimate);
 	if (ret)
 		goto abort_file;
 
@@ -655,7 +758,7 @@ static int run_save(int argc, char **argv)
 			       "the kernel returned no data fd on entering stop-copy");
 		goto recover_dev;
 	}
-	ret = read_to_end(&s, d.data_fd, &st.stop_copy_bytes);
+	ret = sink_copy(&s, d.data_fd, "the data fd", &st.stop_copy_bytes);
 	if (!ret)
 		ret = sink_trailer(&s);
 	st.t_read = mono_now();
@@ -664,10 +767,9 @@ static int run_save(int argc, char **argv)
 	d.data_fd = -1;
 	if (ret)
 		goto recover_dev;
-	ret = dev_set_state(&d, o.then, NULL);
+	/* The blob is whole from here: a device that misses --then's state does not spoil it. */
+	then_ret = dev_set_state(&d, o.then, NULL);
 	st.t_done = mono_now();
-	if (ret)
-		goto abort_file;
 	if (o.output) {
 		ret = out_file_commit(&of);
 		if (ret) {
@@ -675,10 +777,14 @@ static int run_save(int argc, char **argv)
 			goto free_sink;
 		}
 	}
-	if (dev_get_state(&d, &final))
-		final = o.then;
-	report(&d, &o, &s, &st, final);
-	dev_note_closes(&d, final);
+	ret = dev_get_state(&d, &final);
+	report(&d, &o, &s, &st, ret ? MIG_NUM_STATES : final); /* "unknown" */
+	if (then_ret)
+		vm_note("the blob of %s is complete in %s; only moving the device to %s failed",
+			d.name, o.output ? o.output : "standard output", mig_state_name(o.then));
+	else if (!ret)
+		dev_note_closes(&d, final);
+	ret = then_ret ? then_ret : ret;
 	goto free_sink;
 
 recover_dev:

@@ -511,6 +511,14 @@ static int refuse_path(struct vm_dev *d, int err, enum mig_state cur, enum mig_s
 	}
 }
 
+int dev_check_path(struct vm_dev *d, enum mig_state cur, enum mig_state target)
+{
+	enum mig_state path[MIG_PATH_MAX];
+	int n = mig_path(cur, target, d->mig_flags, path);
+
+	return n < 0 ? refuse_path(d, n, cur, target) : 0;
+}
+
 static double now_ms(void)
 {
 	struct timespec ts;

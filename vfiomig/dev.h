@@ -84,6 +84,9 @@ int dev_get_state(struct vm_dev *d, enum mig_state *state);
  */
 int dev_set_state(struct vm_dev *d, enum mig_state target, int *data_fd);
 
+/* Whether D may be asked to go from CUR to TARGET: 0, or the refusal, reported as dev_set_state() would. */
+int dev_check_path(struct vm_dev *d, enum mig_state cur, enum mig_state target);
+
 /* The source identity recorded in a blob header. */
 int dev_identity(const struct vm_dev *d, struct blob_header *h);
 

@@ -157,6 +157,17 @@ static const struct {
 	  "SUSPEND_VHCA (0x115, responder), QUERY_VHCA_MIGRATION_STATE (0x117, final), SAVE_VHCA_STATE (0x118, incremental)" },
 	{ "mlx5_vfio_pci", MIG_STOP, MIG_RESUMING, "LOAD_VHCA_STATE (0x119) for each record written" },
 	{ "mlx5_vfio_pci", MIG_RESUMING, MIG_STOP, "LOAD_VHCA_STATE (0x119) of the last record, if pending" },
+	/* vfiomig_test (tests/kmod): the lab's driver, so the annotation is checked against a kernel. */
+	{ "vfiomig_test", MIG_STOP, MIG_STOP_COPY, "snapshots the edu registers and owes the whole payload" },
+	{ "vfiomig_test", MIG_RUNNING, MIG_PRE_COPY, "starts tracking payload writes and owes the whole payload" },
+	{ "vfiomig_test", MIG_RUNNING_P2P, MIG_PRE_COPY_P2P,
+	  "starts tracking payload writes and owes the whole payload" },
+	{ "vfiomig_test", MIG_PRE_COPY_P2P, MIG_STOP_COPY,
+	  "stops tracking; owes the pieces dirtied since they were read, then the registers" },
+	{ "vfiomig_test", MIG_STOP_COPY, MIG_STOP, "drops what was not read" },
+	{ "vfiomig_test", MIG_STOP, MIG_RESUMING, "opens a stream for the records to be written" },
+	{ "vfiomig_test", MIG_RESUMING, MIG_STOP,
+	  "checks that the records are complete, then loads the registers and the payload" },
 };
 
 const char *drv_arc_note(const char *driver, enum mig_state from, enum mig_state to)

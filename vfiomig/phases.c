@@ -91,3 +91,12 @@ int phase_plan(const struct phase_dev *devs, int n, bool barrier, struct phase_p
 	}
 	return 0;
 }
+
+int phase_of(const struct phase_plan *plan, int k)
+{
+	int p = 0;
+
+	while (p < plan->nphases - 1 && k >= plan->phase_end[p])
+		p++;
+	return p;
+}

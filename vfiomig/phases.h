@@ -48,4 +48,7 @@ int phase_level(enum mig_state s);
 int phase_plan(const struct phase_dev *devs, int n, bool barrier, struct phase_plan *plan,
 	       char *why, size_t whylen);
 
+/* The phase (from 0) that step K of PLAN belongs to. */
+int phase_of(const struct phase_plan *plan, int k);
+
 #endif

@@ -409,6 +409,75 @@ static void test_layout(void **state)
 	free(b.p);
 }
 
+static void ident(struct blob_header *h, const char *name, uint16_t vendor, uint16_t device,
+		  const char *driver)
+{
+	memset(h, 0, sizeof(*h));
+	snprintf(h->dev_name, sizeof(h->dev_name), "%s", name);
+	h->vendor = vendor;
+	h->device = device;
+	snprintf(h->driver, sizeof(h->driver), "%s", driver);
+}
+
+static void test_identity_diff(void **state)
+{
+	struct blob_header a, b;
+	char buf[256];
+
+	(void)state;
+	ident(&a, "0000:01:00.0", 0x1234, 0x11e8, "vfiomig_test");
+	ident(&b, "0000:09:00.0", 0x1234, 0x11e8, "vfiomig_test");
+	/* The name and the time are where it came from, not what it is. */
+	b.time = 99;
+	b.mig_flags = 7;
+	assert_int_equal(blob_identity_diff(&a, &b, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "");
+	b.vendor = 0x15b3;
+	strcpy(b.driver, "mtty");
+	assert_int_equal(blob_identity_diff(&a, &b, buf, sizeof(buf)), 1);
+	assert_string_equal(buf, "vendor 0x1234 in the blob, 0x15b3 here, driver 'vfiomig_test' in the blob, 'mtty' here");
+	b = a;
+	strcpy(b.mdev_type, "mtty-2");
+	assert_int_equal(blob_identity_diff(&a, &b, buf, sizeof(buf)), 1);
+	assert_string_equal(buf, "mdev type '' in the blob, 'mtty-2' here");
+}
+
+static void test_match(void **state)
+{
+	struct blob_header m[3], t[3];
+	int to[3];
+	char why[256];
+
+	(void)state;
+	ident(&m[0], "0000:01:00.0", 0x1234, 0x11e8, "vfiomig_test");
+	ident(&m[1], "a0", 0x8086, 0x10d3, "mtty");
+	ident(&m[2], "0000:02:00.0", 0x1234, 0x11e8, "vfiomig_test");
+	/* Targets in another order: a NIC-like mtty first. */
+	ident(&t[0], "b0", 0x8086, 0x10d3, "mtty");
+	ident(&t[1], "0000:05:00.0", 0x1234, 0x11e8, "vfiomig_test");
+	ident(&t[2], "0000:06:00.0", 0x1234, 0x11e8, "vfiomig_test");
+
+	assert_int_equal(bundle_match(m, 3, t, 3, BUNDLE_BY_POSITION, to, why, sizeof(why)), 0);
+	assert_int_equal(to[0], 0);
+	assert_int_equal(to[2], 2);
+	assert_int_equal(bundle_match(m, 3, t, 2, BUNDLE_BY_POSITION, to, why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "the blob holds 3 device states and 2 devices were given");
+
+	/* By identity, members of one kind keep their order among that kind's targets. */
+	assert_int_equal(bundle_match(m, 3, t, 3, BUNDLE_BY_IDENTITY, to, why, sizeof(why)), 0);
+	assert_int_equal(to[0], 1);
+	assert_int_equal(to[1], 0);
+	assert_int_equal(to[2], 2);
+
+	/* A member with no target of its kind, and a target no member wants. */
+	strcpy(t[2].driver, "vfio-pci");
+	assert_int_equal(bundle_match(m, 3, t, 3, BUNDLE_BY_IDENTITY, to, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "member 2 (0000:02:00.0"));
+	assert_int_equal(bundle_match(m, 2, t, 3, BUNDLE_BY_IDENTITY, to, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "device 0000:06:00.0"));
+	assert_non_null(strstr(why, "matches no member"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -422,6 +491,8 @@ int main(void)
 		cmocka_unit_test(test_trailing_data),
 		cmocka_unit_test(test_member_count),
 		cmocka_unit_test(test_messages_name_the_part),
+		cmocka_unit_test(test_identity_diff),
+		cmocka_unit_test(test_match),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

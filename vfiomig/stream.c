@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The data path of save, load and blob pack/unpack: framing on the way out, verification on the way in, one buffer each way. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stream.h"
+#include "vfiomig.h"
+
+int sink_init(struct sink *s, const char *object, int out, bool raw, const char *verb,
+	      uint64_t estimate)
+{
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	s->object = object;
+	s->out = out;
+	s->raw = raw;
+	s->buf = malloc(IO_BUF_SIZE);
+	if (!s->buf)
+		return vm_error(ENOMEM, "cannot frame the stream of", object, NULL, NULL);
+	ret = blob_writer_init(&s->w);
+	if (ret) {
+		free(s->buf);
+		s->buf = NULL;
+		return vm_error(ret, "cannot frame the stream of", object, NULL, NULL);
+	}
+	progress_init(&s->p, verb, object, estimate);
+	return 0;
+}
+
+int sink_put(struct sink *s, size_t n)
+{
+	uint8_t hdr[BLOB_CHUNK_HDR_SIZE];
+	struct iovec iov[2];
+	int ret;
+
+	iov[1] = (struct iovec){ s->buf, n };
+	if (s->raw) {
+		ret = io_writev_all(s->out, &iov[1], 1);
+	} else {
+		blob_writer_chunk(&s->w, s->buf, n, hdr);
+		iov[0] = (struct iovec){ hdr, sizeof(hdr) };
+		ret = io_writev_all(s->out, iov, 2);
+	}
+	if (ret)
+		return vm_error(ret, "cannot write the stream of", s->object, NULL,
+				"output failed after %llu bytes: %s",
+				(unsigned long long)s->bytes, vm_strerror(ret));
+	s->bytes += n;
+	s->chunks++;
+	progress_update(&s->p, s->bytes);
+	return 0;
+}
+
+int sink_copy(struct sink *s, int in, const char *what, uint64_t *got)
+{
+	ssize_t n;
+	int ret;
+
+	*got = 0;
+	for (;;) {
+		n = io_read_full(in, s->buf, IO_BUF_SIZE);
+		if (n == -EINTR)
+			return vm_error(n, "interrupted", s->object, NULL,
+					"reading %s after %llu bytes", what,
+					(unsigned long long)s->bytes);
+		if (n < 0)
+			return vm_error(n, "cannot read the stream of", s->object, NULL,
+					"%s failed after %llu bytes: %s", what,
+					(unsigned long long)s->bytes, vm_strerror(n));
+		if (n == 0)
+			return 0;
+		*got += n;
+		ret = sink_put(s, n);
+		if (ret)
+			return ret;
+	}
+}
+
+int sink_trailer(struct sink *s)
+{
+	int ret;
+
+	progress_done(&s->p);
+	if (s->raw)
+		return 0;
+	blob_writer_trailer(&s->w, s->trailer);
+	ret = io_write_all(s->out, s->trailer, sizeof(s->trailer));
+	if (ret)
+		return vm_error(ret, "cannot write the stream of", s->object, NULL, NULL);
+	return 0;
+}
+
+void sink_free(struct sink *s)
+{
+	if (!s->buf)
+		return;
+	progress_done(&s->p);
+	blob_writer_free(&s->w);
+	free(s->buf);
+	s->buf = NULL;
+}
+
+int stream_put_header(int out, const uint8_t hdr[BLOB_HEADER_SIZE], const char *object)
+{
+	int ret = io_write_all(out, hdr, BLOB_HEADER_SIZE);
+
+	if (ret)
+		return vm_error(ret, "cannot write the blob of", object, NULL, NULL);
+	return 0;
+}
+
+int stream_invalid(const char *src, const struct bundle_reader *b, int ret)
+{
+	if (ret == -EBADMSG)
+		return vm_error(EBADMSG, "invalid blob", src, NULL, "%s", bundle_reader_error(b)->msg);
+	return vm_error(ret, "cannot read", src, NULL, NULL);
+}
+
+int stream_verify(struct bundle_reader *b, const char *src)
+{
+	const void *data;
+	uint32_t i;
+	size_t len;
+	int ret;
+
+	while ((ret = bundle_reader_member(b, &i)) > 0) {
+		while ((ret = bundle_reader_next(b, &data, &len)) > 0)
+			;
+		if (ret < 0)
+			break;
+	}
+	return ret ? stream_invalid(src, b, ret) : 0;
+}
+
+int stream_write(struct bundle_reader *b, int in, const char *src, int out, const char *object,
+		 const char *verb, uint64_t *bytes, uint64_t *chunks)
+{
+	struct progress p;
+	const void *data;
+	uint8_t *buf = NULL;
+	size_t len;
+	ssize_t n;
+	int ret;
+
+	*bytes = *chunks = 0;
+	progress_init(&p, verb, object, 0);
+	if (!b) {
+		buf = malloc(IO_BUF_SIZE);
+		if (!buf)
+			return vm_error(ENOMEM, "cannot copy the stream into", object, NULL, NULL);
+	}
+	for (;;) {
+		if (!b) {
+			n = io_read_full(in, buf, IO_BUF_SIZE);
+			if (n < 0) {
+				ret = vm_error(n, "cannot read", src, NULL, NULL);
+				break;
+			}
+			data = buf;
+			len = n;
+			ret = n > 0;
+		} else {
+			ret = bundle_reader_next(b, &data, &len);
+			if (ret < 0) {
+				ret = stream_invalid(src, b, ret);
+				break;
+			}
+		}
+		if (ret == 0)
+			break;
+		ret = io_write_all(out, data, len);
+		if (ret) {
+			ret = vm_error(ret, "cannot write the stream into", object, NULL,
+				       "the write failed after %llu bytes: %s",
+				       (unsigned long long)*bytes, vm_strerror(ret));
+			break;
+		}
+		*bytes += len;
+		(*chunks)++;
+		progress_update(&p, *bytes);
+	}
+	progress_done(&p);
+	free(buf);
+	return ret;
+}
