@@ -51,7 +51,10 @@ run $V state set "$A" stop-copy --explain
 check_rc 0 "--explain exits 0"
 check_out "running -> stop-copy in 3 steps" "--explain counts the steps"
 check_out "stop +-> stop-copy .*new data fd to read" "--explain says where the data fd appears"
+check_out "^ +snapshots the edu registers and owes the whole payload$" "--explain says what the driver does on stop -> stop-copy"
 check_err "note: $A stays in stop-copy only while vfiomig holds it open" "a set says the state lasts only while the device is held"
+run $V -j state set "$A" stop-copy --dry-run --explain
+check "-j: the driver's note is on its arc, and null on the others" sh -c "printf '%s' \"\$1\" | jq -e '[.steps[].driver_note] == [null, null, \"snapshots the edu registers and owes the whole payload\"]'" sh "$OUT"
 
 echo 1 >"$D/arcs"
 run $V -j state set "$A" stop --dry-run
