@@ -206,8 +206,7 @@ void blob_writer_trailer(struct blob_writer *w, uint8_t out[BLOB_TRAILER_SIZE])
 	put_le64(out + T_CSUM, XXH3_64bits(out, T_CSUM));
 }
 
-/* The source's reads until LEN bytes or its end: the count, short only at the end, or -errno. */
-static ssize_t src_read_full(const struct blob_src *src, void *buf, size_t len)
+ssize_t blob_src_read_full(const struct blob_src *src, void *buf, size_t len)
 {
 	size_t got = 0;
 
@@ -223,10 +222,10 @@ static ssize_t src_read_full(const struct blob_src *src, void *buf, size_t len)
 	return (ssize_t)got;
 }
 
-/* src_read_full() that counts the bytes consumed. */
+/* blob_src_read_full() that counts the bytes consumed. */
 static ssize_t read_full(struct blob_reader *r, void *buf, size_t len)
 {
-	ssize_t n = src_read_full(r->src, buf, len);
+	ssize_t n = blob_src_read_full(r->src, buf, len);
 
 	if (n > 0)
 		r->offset += (uint64_t)n;
@@ -236,7 +235,7 @@ static ssize_t read_full(struct blob_reader *r, void *buf, size_t len)
 int blob_read_head(const struct blob_src *src, uint8_t hdr[BLOB_HEADER_SIZE], size_t *got,
 		   struct blob_error *err)
 {
-	ssize_t n = src_read_full(src, hdr, BLOB_HEADER_SIZE);
+	ssize_t n = blob_src_read_full(src, hdr, BLOB_HEADER_SIZE);
 
 	*got = n > 0 ? (size_t)n : 0;
 	if (n < 0)

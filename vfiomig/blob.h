@@ -79,6 +79,9 @@ struct blob_src {
 	void *ctx;
 };
 
+/* SRC's reads until LEN bytes or its end: the count, short only at the end, or -errno. */
+ssize_t blob_src_read_full(const struct blob_src *src, void *buf, size_t len);
+
 struct blob_reader {
 	const struct blob_src *src;
 	uint64_t offset;               /* bytes consumed so far (of the bundle, for a member) */

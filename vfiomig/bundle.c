@@ -91,19 +91,11 @@ void bundle_writer_trailer(struct bundle_writer *bw, uint8_t out[BLOB_TRAILER_SI
 
 static ssize_t read_full(struct bundle_reader *b, void *buf, size_t len)
 {
-	size_t got = 0;
+	ssize_t n = blob_src_read_full(b->src, buf, len);
 
-	while (got < len) {
-		ssize_t n = b->src->read(b->src->ctx, (uint8_t *)buf + got, len - got);
-
-		if (n < 0)
-			return n;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	b->offset += got;
-	return (ssize_t)got;
+	if (n > 0)
+		b->offset += (uint64_t)n;
+	return n;
 }
 
 static int decode_header(struct bundle_reader *b, const uint8_t *in)

@@ -455,15 +455,7 @@ static int load_many(const struct load_opts *o, char **args, int nargs, struct b
 	out_dbl("seconds", ", %.3f s", t_done - t_start);
 	out_dbl("write_seconds", NULL, t_written - t_start);
 	out_text("\n");
-	out_bool("barrier", NULL, !o->no_barrier);
-	devset_print_phases(&s, &plan, "phases", true, false);
-	if (then_ret) {
-		devset_print_states(&s);
-	} else {
-		devset_print_phases(&s, &then_plan, "then_phases", true, false);
-		for (i = 0; i < s.n; i++)
-			dev_note_closes(&s.dev[i], o->then);
-	}
+	devset_print_outcome(&s, !o->no_barrier, &plan, &then_plan, then_ret, o->then);
 	ret = then_ret;
 	goto close_set;
 

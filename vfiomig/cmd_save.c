@@ -615,17 +615,10 @@ static int save_many(char **devs, int n, const struct save_opts *o)
 	out_u64("leave", ", leave %" PRIu64 " us", (t_done - t_read) * 1e6);
 	out_u64("total", " (total %" PRIu64 " us)\n", (t_done - t_start) * 1e6);
 	out_obj_close();
-	out_bool("barrier", NULL, !o->no_barrier);
-	devset_print_phases(&s, &stop_plan, "phases", true, false);
-	if (then_ret) {
+	if (then_ret)
 		vm_note("the bundle is complete in %s; only moving the devices to %s failed",
 			o->output ? o->output : "standard output", mig_state_name(o->then));
-		devset_print_states(&s);
-	} else {
-		devset_print_phases(&s, &then_plan, "then_phases", true, false);
-		for (i = 0; i < s.n; i++)
-			dev_note_closes(&s.dev[i], o->then);
-	}
+	devset_print_outcome(&s, !o->no_barrier, &stop_plan, &then_plan, then_ret, o->then);
 	ret = then_ret;
 	goto free_writer;
 

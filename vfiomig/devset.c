@@ -229,3 +229,19 @@ void devset_print_states(struct devset *s)
 	}
 	out_arr_close();
 }
+
+void devset_print_outcome(struct devset *s, bool barrier, const struct phase_plan *plan,
+			  const struct phase_plan *then_plan, int then_ret, enum mig_state then)
+{
+	int i;
+
+	out_bool("barrier", NULL, barrier);
+	devset_print_phases(s, plan, "phases", true, false);
+	if (then_ret) {
+		devset_print_states(s);
+		return;
+	}
+	devset_print_phases(s, then_plan, "then_phases", true, false);
+	for (i = 0; i < s->n; i++)
+		dev_note_closes(&s->dev[i], then);
+}

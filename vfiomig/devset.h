@@ -56,6 +56,13 @@ int devset_return(struct devset *s, const enum mig_state *target);
  */
 void devset_print_phases(const struct devset *s, const struct phase_plan *plan, const char *key,
 			 bool timed, bool explain);
+/*
+ * The end of a set's report after a save or load: the barrier, the phases
+ * of PLAN, then those of THEN_PLAN that took the devices to THEN, or each
+ * device's state when that move failed (THEN_RET).
+ */
+void devset_print_outcome(struct devset *s, bool barrier, const struct phase_plan *plan,
+			  const struct phase_plan *then_plan, int then_ret, enum mig_state then);
 /* Each device and the state it reads now, as the "states" array. */
 void devset_print_states(struct devset *s);
 
