@@ -497,6 +497,13 @@ expect_completion "devices: /dev/vfio/devices/vfio* complete" exact \
 	"/dev/vfio/devices/vfio0 /dev/vfio/devices/vfio1" vfiomig state set /dev/v
 expect_completion "devices: state names follow a device given as a cdev" subset "stop-copy" \
 	vfiomig state set /dev/vfio/devices/vfio0 stop-
+# devlink handles for --pf, from a stand-in for iproute2's devlink.
+printf '#!/bin/sh\n[ "$*" = "dev show" ] && printf "pci/0000:3b:00.0\\nnetdevsim/netdevsim1\\n"\n' >"$TMP/bin/devlink"
+chmod +x "$TMP/bin/devlink"
+expect_completion "mlx5 migratable --pf offers the devlink instances" exact \
+	"netdevsim/netdevsim1 pci/0000:3b:00.0" vfiomig mlx5 migratable --pf ""
+expect_completion "--pf 'pci/0000:3b' (split at ':' by bash) offers the rest" exact \
+	"3b:00.0" vfiomig mlx5 migratable --pf pci/0000 : 3b
 
 # ---------------------------------------------------------------- usage errors
 run

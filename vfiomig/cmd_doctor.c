@@ -191,6 +191,7 @@ static void check_kernel(struct doctor *doc)
 {
 	const char *rel = kinfo_release();
 	char dirty = kinfo_config("IOMMUFD_DRIVER"), cdev = kinfo_config("VFIO_DEVICE_CDEV");
+	char iommufd = kinfo_config("IOMMUFD");
 
 	if (!kinfo_at_least(5, 18))
 		check(doc, "kernel", V_FAIL, "a kernel from 5.18 on",
@@ -215,9 +216,11 @@ static void check_kernel(struct doctor *doc)
 		check(doc, "dirty_tracking", V_WARN, "install /boot/config-RELEASE",
 		      "the kernel config is not readable: cannot tell whether DMA logging reports work");
 
-	if (cdev == 'y' && kinfo_config("IOMMUFD"))
-		check(doc, "cdev", V_OK, NULL, "VFIO device cdevs and iommufd are built in (%s)",
-		      kinfo_config_source());
+	/* kinfo_config() answers 'n' for an option that is not set: only y and m mean built. */
+	if (cdev == 'y' && (iommufd == 'y' || iommufd == 'm'))
+		check(doc, "cdev", V_OK, NULL,
+		      "VFIO device cdevs (CONFIG_VFIO_DEVICE_CDEV=y) and iommufd (CONFIG_IOMMUFD=%c) are built (%s)",
+		      iommufd, kinfo_config_source());
 	else if (cdev)
 		check(doc, "cdev", V_OK, NULL, "no VFIO device cdevs: devices open through their group");
 }
@@ -257,9 +260,17 @@ static void check_mlx5(struct doctor *doc, const struct vm_dev *d)
 	}
 	ret = devlink_eswitch_mode(&dl, "pci", pf, &mode);
 	snprintf(remedy, sizeof(remedy), "devlink dev eswitch set %s mode switchdev", handle);
-	if (ret || mode != 1)
-		check(doc, "mlx5_eswitch", V_FAIL, remedy, "the eswitch of %s is %s", handle,
-		      ret ? "not readable" : "in legacy mode: VF ports and their capabilities do not exist");
+	if (ret)
+		check(doc, "mlx5_eswitch", V_FAIL, remedy, "the eswitch mode of %s is not readable: %s",
+		      handle, vm_strerror(ret));
+	else if (mode < 0)
+		/* The driver answered without a mode attribute: nothing says it is legacy. */
+		check(doc, "mlx5_eswitch", V_WARN, remedy,
+		      "the eswitch mode of %s is unknown: devlink reports no mode for it", handle);
+	else if (mode != 1)
+		check(doc, "mlx5_eswitch", V_FAIL, remedy,
+		      "the eswitch of %s is in legacy mode: VF ports and their capabilities do not exist",
+		      handle);
 	else
 		check(doc, "mlx5_eswitch", V_OK, NULL, "the eswitch of %s is in switchdev mode", handle);
 	ret = devlink_vf_port(&dl, "pci", pf, vf, &port);

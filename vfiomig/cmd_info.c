@@ -152,6 +152,32 @@ static void show_migration(struct vm_dev *d)
 	out_obj_close();
 }
 
+/* The kernel options a migration depends on: how devices open, dirty reports, the debugfs view. */
+static const char *const core_config[] = {
+	"VFIO_DEVICE_CDEV", "IOMMUFD", "IOMMUFD_DRIVER", "VFIO_DEBUGFS",
+};
+
+/* The migration-capable variant drivers, as doctor knows them. */
+static const char *const variant_config[] = {
+	"MLX5_VFIO_PCI", "HISI_ACC_VFIO_PCI", "PDS_VFIO_PCI", "VIRTIO_VFIO_PCI",
+	"QAT_VFIO_PCI", "XE_VFIO_PCI", "NVGRACE_GPU_VFIO_PCI",
+};
+
+/* NAME=y|m|n for each option, in the JSON object already open and on the text line. */
+static void show_config(const char *const *names, size_t count)
+{
+	char buf[4];
+	size_t i;
+
+	for (i = 0; i < count; i++) {
+		char v = kinfo_config(names[i]);
+
+		snprintf(buf, sizeof(buf), "%c", v ? v : '?');
+		out_text(" %s=%s", names[i], buf);
+		out_str(names[i], NULL, v ? buf : NULL);
+	}
+}
+
 /* What needs no device fd: SR-IOV, holders, power, VFIO debugfs, the kernel. */
 static int show_context(const struct vm_dev *d)
 {
@@ -159,14 +185,11 @@ static int show_context(const struct vm_dev *d)
 	char pf[64], buf[64];
 	enum mig_state s;
 	int vf, n, i;
-	const char *const config[] = { "VFIO_DEVICE_CDEV", "IOMMUFD", "IOMMUFD_DRIVER",
-				       "VFIO_DEBUGFS", "MLX5_VFIO_PCI" };
 
 	if (!dev_sriov(d, pf, sizeof(pf), &vf)) {
 		out_obj_open("sriov");
-		out_str("pf", "sriov: VF %d of PF ", pf);
-		out_text("%s\n", pf);
-		out_s64("vf", NULL, vf);
+		out_s64("vf", "sriov: VF %" PRId64, vf);
+		out_str("pf", " of PF %s\n", pf);
 		out_obj_close();
 	}
 	n = dev_holders(d, h, 4);
@@ -195,13 +218,9 @@ static int show_context(const struct vm_dev *d)
 	out_str("release", "kernel: %s", kinfo_release());
 	out_str("config_source", " (config %s)", kinfo_config_source());
 	out_obj_open("config");
-	for (i = 0; i < (int)ARRAY_SIZE(config); i++) {
-		char v = kinfo_config(config[i]);
-
-		snprintf(buf, sizeof(buf), "%c", v ? v : '?');
-		out_text(" %s=%s", config[i], buf);
-		out_str(config[i], NULL, v ? buf : NULL);
-	}
+	show_config(core_config, ARRAY_SIZE(core_config));
+	out_text("\nvariant drivers:");
+	show_config(variant_config, ARRAY_SIZE(variant_config));
 	out_obj_close();
 	out_obj_close();
 	out_text("\n");

@@ -55,8 +55,9 @@ static void show_migration(struct vm_dev *d, bool held, bool probe)
 	enum mig_state s;
 	uint64_t flags;
 	char buf[64];
-	bool have_flags = false, have_state = false;
-	const char *source = NULL;
+	bool have_flags = false, have_state = false, none = false;
+	const char *source = NULL, *shown = NULL;
+	int ret;
 
 	if (!kinfo_debugfs_features(d->name, &flags)) {
 		have_flags = true;
@@ -68,16 +69,26 @@ static void show_migration(struct vm_dev *d, bool held, bool probe)
 	}
 	if (!have_flags && probe && !held && !dev_open(d)) {
 		/* A probe: this open resets a vfio-pci function, which is why it is asked for. */
-		if (!vfio_mig_flags(d->fd, &flags)) {
+		ret = vfio_mig_flags(d->fd, &flags);
+		if (!ret) {
 			have_flags = true;
 			have_state = !vfio_mig_get_state(d->fd, &s);
 		}
+		/* Only the driver's own ENOTTY says "no migration"; anything else leaves it unknown. */
+		none = ret == -ENOTTY;
 		source = "probe";
 		dev_close(d);
 	}
+	/*
+	 * Some kernels' debugfs has the state but no features file (6.12): the
+	 * flags are then unknown, not absent.
+	 */
+	if (have_flags)
+		shown = mig_flags_str(flags, buf, sizeof(buf));
+	else if (none)
+		shown = "none";
 	out_obj_open("migration");
-	out_str("flags", "  %-22s", have_flags ? mig_flags_str(flags, buf, sizeof(buf)) :
-			     source ? "none" : "-");
+	out_str("flags", "  %-22s", shown);
 	out_str("state", " %-12s", have_state ? mig_state_name(s) : NULL);
 	out_str("source", NULL, source);
 	out_obj_close();

@@ -99,14 +99,45 @@ static int find_pf(const struct vm_dev *d, struct target *t)
 	return 0;
 }
 
+/* Why the kernel has no migratable capability to show for PORT. */
+static const char *unsupported_reason(const struct devlink_port *port)
+{
+	return port->has_caps ? "the driver reports port-function capabilities, but not migratable"
+			      : "the kernel or the driver reports no port-function capabilities (they need Linux 6.2 and a driver such as mlx5_core)";
+}
+
+/* No VF port: say whether the instance exists, and if so whether its eswitch explains it. */
+static int no_port(struct devlink *dl, const struct target *t, const char *handle)
+{
+	char hint[256];
+	int mode = -1, ret;
+
+	ret = devlink_eswitch_mode(dl, t->bus, t->dev, &mode);
+	if (ret == -ENODEV)
+		return vm_error(ENODEV, "cannot find devlink instance", handle,
+				"'devlink dev show' lists the instances",
+				"the kernel has no devlink instance of that name");
+	if (mode == 1)
+		snprintf(hint, sizeof(hint), "'devlink port show' lists the VF ports of %s (flavour pcivf)",
+			 handle);
+	else
+		snprintf(hint, sizeof(hint),
+			 "VF ports exist in switchdev mode: devlink dev eswitch set %s mode switchdev", handle);
+	return vm_error(ENODEV, "no eswitch port for", handle, hint,
+			"the devlink instance has no port for VF %d%s", t->vf,
+			mode == 1 ? " (its eswitch is in switchdev mode)" :
+			mode == 0 ? " (its eswitch is in legacy mode)" : "");
+}
+
 static int run_migratable(int argc, char **argv)
 {
 	struct target t = { .vf = -1 };
 	struct devlink_port port;
 	struct devlink dl;
 	struct vm_dev d = { 0 };
-	char handle[128], hint[256], *end;
+	char handle[128], portname[160], hint[256], *end;
 	const char *set = NULL;
+	bool supported, want_on;
 	int ret, want, optind = vm_getopt(&cmd_mlx5_migratable, argc, argv, migratable_option, &t);
 
 	if (optind < 0)
@@ -118,6 +149,7 @@ static int run_migratable(int argc, char **argv)
 		return vm_operands(&cmd_mlx5_migratable, argc, argv, optind, want);
 	if (set && strcmp(set, "on") && strcmp(set, "off"))
 		return vm_usage("mlx5 migratable: invalid value '%s': use on or off", set);
+	want_on = set && !strcmp(set, "on");
 	if (!t.pf_arg != !t.vf_arg)
 		return vm_usage("mlx5 migratable: --pf and --vf go together");
 	if (t.pf_arg) {
@@ -154,10 +186,7 @@ static int run_migratable(int argc, char **argv)
 		return vm_error(ret, "cannot reach devlink for", handle, NULL, NULL);
 	ret = devlink_vf_port(&dl, t.bus, t.dev, t.vf, &port);
 	if (ret == -ENODEV) {
-		snprintf(hint, sizeof(hint),
-			 "VF ports exist in switchdev mode: devlink dev eswitch set %s mode switchdev", handle);
-		ret = vm_error(ENODEV, "no eswitch port for", handle, hint,
-			       "the devlink instance has no port for VF %d", t.vf);
+		ret = no_port(&dl, &t, handle);
 		goto close_dl;
 	}
 	if (ret) {
@@ -165,34 +194,47 @@ static int run_migratable(int argc, char **argv)
 			       vm_strerror(ret), dl.extack[0] ? "; the kernel says: " : "", dl.extack);
 		goto close_dl;
 	}
+	/* Errors about the port name it as devlink does: BUS/DEVICE/INDEX. */
+	snprintf(portname, sizeof(portname), "%s/%u", handle, port.index);
 	out_str("device", NULL, d.name[0] ? d.name : NULL);
 	out_str("devlink", "%s", handle);
 	out_u64("vf", " VF %" PRIu64, t.vf);
 	out_u64("port_index", " port %" PRIu64, port.index);
-	if (!port.has_caps || !(port.caps_supported & DEVLINK_CAP_MIGRATABLE)) {
+	supported = port.has_caps && (port.caps_supported & DEVLINK_CAP_MIGRATABLE);
+	if (!supported && !set) {
 		out_bool("supported", NULL, false);
 		out_text("\n");
-		ret = vm_error(EOPNOTSUPP, "migratable is not supported for", handle, NULL,
-			       "%s", port.has_caps ? "the driver reports port-function capabilities, but not migratable"
-						   : "the kernel or the driver reports no port-function capabilities (they need Linux 6.2 and a driver such as mlx5_core)");
-		if (!set)
-			goto close_dl;
-		/* Ask anyway: the kernel's own refusal is the authoritative one. */
-		vm_error_reset();
+		ret = vm_error(EOPNOTSUPP, "migratable is not supported for", portname, NULL, "%s",
+			       unsupported_reason(&port));
+		goto close_dl;
 	}
 	if (set) {
-		ret = devlink_set_migratable(&dl, &port, !strcmp(set, "on"));
+		/* Asked even when unsupported: the kernel's own refusal is the authoritative one. */
+		ret = devlink_set_migratable(&dl, &port, want_on);
 		if (ret) {
+			out_bool("supported", NULL, supported);
 			out_text("\n");
-			ret = vm_error(ret, "cannot set migratable for", handle, NULL, "%s%s%s",
-				       vm_strerror(ret), dl.extack[0] ? "; the kernel says: " : "",
-				       dl.extack);
+			ret = vm_error(ret, "cannot set migratable for", portname,
+				       ret == -EPERM ? "run it as root: changing a devlink port needs CAP_NET_ADMIN" : NULL,
+				       "%s%s%s%s%s", vm_strerror(ret),
+				       dl.extack[0] ? "; the kernel says: " : "", dl.extack,
+				       supported ? "" : "; ", supported ? "" : unsupported_reason(&port));
 			goto close_dl;
 		}
 		ret = devlink_vf_port(&dl, t.bus, t.dev, t.vf, &port);
 		if (ret) {
 			out_text("\n");
 			ret = vm_error(ret, "cannot read back the port of", handle, NULL, NULL);
+			goto close_dl;
+		}
+		supported = port.has_caps && (port.caps_supported & DEVLINK_CAP_MIGRATABLE);
+		if (!supported || !(port.caps & DEVLINK_CAP_MIGRATABLE) != !want_on) {
+			out_bool("supported", NULL, supported);
+			out_text("\n");
+			ret = vm_error(EIO, "migratable did not change on", portname, NULL,
+				       "the kernel accepted '%s', but the port reads back %s", set,
+				       !supported ? "no migratable capability" :
+				       port.caps & DEVLINK_CAP_MIGRATABLE ? "on" : "off");
 			goto close_dl;
 		}
 	}

@@ -22,30 +22,55 @@ struct reply_ctx {
 	void *data;
 };
 
+/* The extack TLVs of an error or a dump's end, from OFF bytes into the payload: keep the message. */
+static void keep_extack(const struct nlmsghdr *nlh, unsigned int off, struct devlink *dl)
+{
+	const struct nlattr *a;
+
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return;
+	mnl_attr_for_each(a, nlh, off)
+		if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
+		    !mnl_attr_validate(a, MNL_TYPE_NUL_STRING))
+			snprintf(dl->extack, sizeof(dl->extack), "%s", mnl_attr_get_str(a));
+}
+
 /* NLMSG_ERROR: keep the kernel's extack message, return its errno. */
 static int error_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
 	struct reply_ctx *c = data;
-	const struct nlattr *a;
 	unsigned int off;
 
 	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*err)))
 		return MNL_CB_ERROR;
 	if (err->error == 0)
 		return MNL_CB_STOP; /* the ack */
-	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
-		/* The TLVs follow the error and, unless capped, the echoed request. */
-		off = sizeof(*err);
-		if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-			off += err->msg.nlmsg_len - sizeof(struct nlmsghdr);
-		mnl_attr_for_each(a, nlh, off)
-			if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
-			    !mnl_attr_validate(a, MNL_TYPE_NUL_STRING))
-				snprintf(c->dl->extack, sizeof(c->dl->extack), "%s",
-					 mnl_attr_get_str(a));
-	}
+	/* The TLVs follow the error and, unless capped, the echoed request. */
+	off = sizeof(*err);
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += err->msg.nlmsg_len - sizeof(struct nlmsghdr);
+	keep_extack(nlh, off, c->dl);
 	errno = -err->error;
+	return MNL_CB_ERROR;
+}
+
+/*
+ * NLMSG_DONE ends a dump; it carries an int, the dump's error if it
+ * failed part way, with extack TLVs after it. Without this entry in the
+ * control array libmnl would ignore it and wait for more forever.
+ */
+static int done_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct reply_ctx *c = data;
+	int err = 0;
+
+	if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(int))
+		memcpy(&err, mnl_nlmsg_get_payload(nlh), sizeof(int));
+	if (err >= 0)
+		return MNL_CB_STOP;
+	keep_extack(nlh, sizeof(int), c->dl);
+	errno = -err;
 	return MNL_CB_ERROR;
 }
 
@@ -62,7 +87,7 @@ static int talk(struct devlink *dl, struct nlmsghdr *nlh,
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct reply_ctx c = { dl, cb, data };
-	mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_ERROR] = error_cb };
+	mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_ERROR] = error_cb, [NLMSG_DONE] = done_cb };
 	ssize_t n;
 	int ret;
 

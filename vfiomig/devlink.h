@@ -40,7 +40,7 @@ void devlink_close(struct devlink *dl);
  */
 int devlink_vf_port(struct devlink *dl, const char *bus, const char *dev, int vf,
 		    struct devlink_port *port);
-/* The eswitch mode of BUS/DEV: 0 legacy, 1 switchdev; or -errno. */
+/* The eswitch mode of BUS/DEV: 0 legacy, 1 switchdev, -1 when the driver reports none; or -errno. */
 int devlink_eswitch_mode(struct devlink *dl, const char *bus, const char *dev, int *mode);
 /* Sets or clears the migratable capability of PORT: 0 or -errno (dl->extack explains). */
 int devlink_set_migratable(struct devlink *dl, const struct devlink_port *port, bool on);

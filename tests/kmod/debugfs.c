@@ -585,6 +585,132 @@ static int resume_status_show(struct seq_file *m, void *v)
 
 DEFINE_SHOW_ATTRIBUTE(resume_status);
 
+/* stream_format */
+
+static const char *const vmt_formats[] = {
+	[VMT_FMT_VMT]	= "vmt",
+	[VMT_FMT_MLX5]	= "mlx5",
+};
+
+static int stream_format_show(struct seq_file *m, void *v)
+{
+	struct vmt_device *vd = vmt_seq_dev(m);
+	int fmt;
+
+	vmt_state_lock(vd);
+	fmt = vd->stream_format;
+	vmt_state_unlock(vd);
+	seq_printf(m, "%s\n", vmt_formats[fmt]);
+	return 0;
+}
+
+static ssize_t stream_format_write(struct file *file, const char __user *ubuf,
+				   size_t count, loff_t *ppos)
+{
+	struct vmt_device *vd = vmt_file_dev(file);
+	char *buf, *word[1];
+	int n, i, ret = -EINVAL;
+
+	n = vmt_input(ubuf, count, &buf, word, 1);
+	if (n < 0)
+		return n;
+	for (i = 0; n == 1 && i < ARRAY_SIZE(vmt_formats); i++) {
+		if (strcmp(word[0], vmt_formats[i]))
+			continue;
+		/* Data fds already open keep the framing they started with. */
+		vmt_state_lock(vd);
+		vd->stream_format = i;
+		vmt_state_unlock(vd);
+		ret = 0;
+	}
+	kfree(buf);
+	return ret ? ret : count;
+}
+
+VMT_DBG_RW(stream_format);
+
+/* mlx5_bad_tag */
+
+static int mlx5_bad_tag_show(struct seq_file *m, void *v)
+{
+	struct vmt_device *vd = vmt_seq_dev(m);
+
+	vmt_state_lock(vd);
+	if (vd->mlx5_bad_rec < 0)
+		seq_puts(m, "off\n");
+	else
+		seq_printf(m, "%lld %u\n", vd->mlx5_bad_rec, vd->mlx5_bad_tag);
+	vmt_state_unlock(vd);
+	return 0;
+}
+
+static ssize_t mlx5_bad_tag_write(struct file *file, const char __user *ubuf,
+				  size_t count, loff_t *ppos)
+{
+	struct vmt_device *vd = vmt_file_dev(file);
+	char *buf, *word[2];
+	s64 rec = -1;
+	u32 tag = 0;
+	int n, ret = 0;
+
+	n = vmt_input(ubuf, count, &buf, word, 2);
+	if (n < 0)
+		return n;
+	if (n == 1 && !strcmp(word[0], "off"))
+		rec = -1;
+	else if (n != 2 || kstrtos64(word[0], 0, &rec) || rec < 0 ||
+		 kstrtou32(word[1], 0, &tag))
+		ret = -EINVAL;
+	if (!ret) {
+		vmt_state_lock(vd);
+		vd->mlx5_bad_rec = rec;
+		vd->mlx5_bad_tag = tag;
+		vmt_state_unlock(vd);
+	}
+	kfree(buf);
+	return ret ? ret : count;
+}
+
+VMT_DBG_RW(mlx5_bad_tag);
+
+/* devlink, devlink_fail */
+
+static int devlink_show(struct seq_file *m, void *v)
+{
+	vmt_devlink_show(vmt_seq_dev(m), m);
+	return 0;
+}
+
+DEFINE_SHOW_ATTRIBUTE(devlink);
+
+static int devlink_fail_show(struct seq_file *m, void *v)
+{
+	vmt_devlink_show_fail(vmt_seq_dev(m), m);
+	return 0;
+}
+
+static ssize_t devlink_fail_write(struct file *file, const char __user *ubuf,
+				  size_t count, loff_t *ppos)
+{
+	struct vmt_device *vd = vmt_file_dev(file);
+	char *buf, *word[1];
+	int n, err = 0, ret = -EINVAL;
+
+	n = vmt_input(ubuf, count, &buf, word, 1);
+	if (n < 0)
+		return n;
+	if (n == 1 && (!strcmp(word[0], "off") || !kstrtoint(word[0], 0, &err))) {
+		if (err < 0)
+			err = -err;
+		if (err < MAX_ERRNO)
+			ret = vmt_devlink_set_fail(vd, err);
+	}
+	kfree(buf);
+	return ret ? ret : count;
+}
+
+VMT_DBG_RW(devlink_fail);
+
 void vmt_debugfs_payload_resized(struct vmt_device *vd)
 {
 	struct inode *inode;
@@ -630,6 +756,14 @@ void vmt_debugfs_add(struct vmt_device *vd)
 	debugfs_create_file("logging", 0444, dir, vd, &logging_fops);
 	debugfs_create_file("resume_status", 0444, dir, vd,
 			    &resume_status_fops);
+	debugfs_create_file("stream_format", 0644, dir, vd, &stream_format_fops);
+	debugfs_create_file("mlx5_bad_tag", 0644, dir, vd, &mlx5_bad_tag_fops);
+	if (vd->devlink) {
+		debugfs_create_file("devlink", 0444, dir, vd, &devlink_fops);
+		if (vmt_devlink_has_caps())
+			debugfs_create_file("devlink_fail", 0644, dir, vd,
+					    &devlink_fail_fops);
+	}
 	vmt_debugfs_payload_resized(vd);
 }
 

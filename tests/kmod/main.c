@@ -204,6 +204,8 @@ static int vmt_init_dev(struct vfio_device *vdev)
 	vd->fail_state = -1;
 	vd->fail_read_after = -1;
 	vd->fail_write_after = -1;
+	vd->stream_format = VMT_FMT_VMT;
+	vd->mlx5_bad_rec = -1;
 	vd->log_ranges = RB_ROOT_CACHED;
 	strscpy(vd->resume_status, "none", sizeof(vd->resume_status));
 
@@ -327,12 +329,22 @@ static int vmt_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 
 	dev_set_drvdata(&pdev->dev, &vd->core);
 	ret = vfio_pci_core_register_device(&vd->core);
+	if (ret)
+		goto err_put;
+	/* Tests rely on the instance: a device without it fails to bind, loudly. */
+	ret = vmt_devlink_add(vd);
 	if (ret) {
-		vfio_put_device(&vd->core.vdev);
-		return ret;
+		dev_err(&pdev->dev, "cannot register the devlink instance: %d\n", ret);
+		goto err_unregister;
 	}
 	vmt_debugfs_add(vd);
 	return 0;
+
+err_unregister:
+	vfio_pci_core_unregister_device(&vd->core);
+err_put:
+	vfio_put_device(&vd->core.vdev);
+	return ret;
 }
 
 static void vmt_remove(struct pci_dev *pdev)
@@ -340,7 +352,9 @@ static void vmt_remove(struct pci_dev *pdev)
 	struct vfio_pci_core_device *core = dev_get_drvdata(&pdev->dev);
 	struct vmt_device *vd = container_of(core, struct vmt_device, core);
 
+	/* debugfs first: its handlers reach into the devlink instance. */
 	vmt_debugfs_remove(vd);
+	vmt_devlink_remove(vd);
 	vfio_pci_core_unregister_device(&vd->core);
 	vfio_put_device(&vd->core.vdev);
 }

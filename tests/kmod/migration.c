@@ -40,6 +40,21 @@
  * still owed, then REGS and END.  The destination applies nothing until
  * RESUMING->STOP, and only a stream with exactly one REGS, PAYLOAD pieces
  * covering every byte, a matching END and nothing after it.
+ *
+ * With stream_format mlx5 the same records travel inside records framed
+ * the way mlx5_vfio_pci frames its firmware data, so tools that decode
+ * mlx5 streams can be tested without the hardware:
+ *
+ *   header   le64 record_size (of the payload), le32 flags (bit 0:
+ *            optional), le32 tag
+ *   tag 1    STOP_COPY_SIZE, optional, 8 bytes: le64 the length of the
+ *            whole stream as the first record goes out (what
+ *            MIG_DATA_SIZE reports then); always the first record
+ *   tag 0    FW_DATA, mandatory: one record of the stream above
+ *
+ * END's length and CRC cover the inner records only.  The destination
+ * unwraps FW_DATA, skips optional records of unknown tags and refuses
+ * mandatory ones and unknown flags.
  */
 #define VMT_MAGIC		0x31544d56
 #define VMT_REC_REGS		1
@@ -54,6 +69,12 @@
 #define VMT_UNIT		SZ_4K
 #define VMT_REC_MAX		(VMT_HDR_LEN + VMT_PIECE_HDR_LEN + VMT_CHUNK)
 
+#define VMT_M5_HDR_LEN		16
+#define VMT_M5_FLAG_OPTIONAL	1
+#define VMT_M5_TAG_FW_DATA	0
+#define VMT_M5_TAG_STOP_COPY_SIZE 1
+#define VMT_M5_SCS_LEN		(VMT_M5_HDR_LEN + 8)
+
 struct vmt_mig_file {
 	struct file *filp;
 	struct vmt_device *vd;		/* valid while !disabled */
@@ -65,9 +86,17 @@ struct vmt_mig_file {
 	u32 crc;			/* running CRC of the stream so far */
 	u64 length;			/* stream bytes so far */
 
-	/* Saving: records are built one at a time into rec. */
+	bool mlx5;			/* stream_format mlx5 when the fd was made */
+
+	/*
+	 * Saving: records are built one at a time into rec; read() sends
+	 * wire[rec_off..rec_len), which is rec or, in mlx5 framing, its
+	 * header just in front of it (rec_buf has room for it).
+	 */
 	bool stop_copy;
+	u8 *rec_buf;
 	u8 *rec;
+	u8 *wire;
 	size_t rec_len;
 	size_t rec_off;
 	bool rec_initial;
@@ -79,6 +108,10 @@ struct vmt_mig_file {
 	u64 seed;
 	bool regs_sent;
 	bool end_sent;
+	bool scs_sent;			/* mlx5: the STOP_COPY_SIZE record went out */
+	u64 m5_records;			/* mlx5 records built so far */
+	s64 m5_bad_rec;			/* mlx5_bad_tag as the fd was made */
+	u32 m5_bad_tag;
 
 	/* Resuming: the stream is parsed as it arrives, errors are latched. */
 	u8 hdr[VMT_HDR_LEN];
@@ -99,6 +132,14 @@ struct vmt_mig_file {
 	u64 new_seed;
 	int err;
 	char why[96];
+
+	/* Resuming in mlx5 framing: the outer record being parsed. */
+	u8 m5_hdr[VMT_M5_HDR_LEN];
+	size_t m5_have;			/* header bytes in; 0 between records */
+	u64 m5_left;			/* payload bytes still to come */
+	u32 m5_tag;
+	u64 m5_pos;			/* outer stream bytes so far */
+	u64 m5_rec_pos;			/* where the current outer record began */
 };
 
 static const char *const vmt_state_names[VMT_NR_STATES] = {
@@ -139,15 +180,35 @@ static size_t vmt_chunk_len(struct vmt_mig_file *mf, unsigned int i)
 	return min_t(size_t, VMT_CHUNK, mf->payload_size - off);
 }
 
-static u64 vmt_piece_rec_len(size_t n)
+/* Bytes on the wire for an inner record of LEN bytes. */
+static u64 vmt_wire_len(bool mlx5, u64 len)
 {
-	return VMT_HDR_LEN + VMT_PIECE_HDR_LEN + n;
+	return len + (mlx5 ? VMT_M5_HDR_LEN : 0);
+}
+
+static u64 vmt_piece_rec_len(struct vmt_mig_file *mf, size_t n)
+{
+	return vmt_wire_len(mf->mlx5, VMT_HDR_LEN + VMT_PIECE_HDR_LEN + n);
+}
+
+/* The whole stream of a payload of SIZE bytes, saved from STOP. */
+static u64 __maybe_unused vmt_stream_len(size_t size, bool mlx5)
+{
+	u64 n = DIV_ROUND_UP(size, VMT_CHUNK);
+	u64 len = size + n * (VMT_HDR_LEN + VMT_PIECE_HDR_LEN) +
+		  VMT_HDR_LEN + VMT_REGS_LEN + VMT_HDR_LEN + VMT_END_LEN;
+
+	if (mlx5)
+		len += (n + 2) * VMT_M5_HDR_LEN + VMT_M5_SCS_LEN;
+	return len;
 }
 
 static void vmt_file_free_bufs(struct vmt_mig_file *mf)
 {
-	kvfree(mf->rec);
+	kvfree(mf->rec_buf);
+	mf->rec_buf = NULL;
 	mf->rec = NULL;
+	mf->wire = NULL;
 	mf->rec_len = 0;
 	mf->rec_off = 0;
 	bitmap_free(mf->pending);
@@ -237,6 +298,32 @@ static void vmt_rec_header(u8 *p, u32 type, u64 len)
 	put_unaligned_le64(len, p + 8);
 }
 
+static void vmt_m5_header(struct vmt_mig_file *mf, u8 *p, u64 size, u32 flags,
+			  u32 tag)
+{
+	/* mlx5_bad_tag: a header a decoder must call malformed. */
+	if (mf->m5_bad_rec >= 0 && mf->m5_records == (u64)mf->m5_bad_rec)
+		tag = mf->m5_bad_tag;
+	put_unaligned_le64(size, p);
+	put_unaligned_le32(flags, p + 8);
+	put_unaligned_le32(tag, p + 12);
+	mf->m5_records++;
+}
+
+/* The record in rec (rec_len bytes) is built: put it on the wire. */
+static void vmt_save_frame(struct vmt_mig_file *mf)
+{
+	mf->rec_off = 0;
+	mf->wire = mf->rec;
+	if (!mf->mlx5)
+		return;
+	mf->wire = mf->rec - VMT_M5_HDR_LEN;
+	vmt_m5_header(mf, mf->wire, mf->rec_len, 0, VMT_M5_TAG_FW_DATA);
+	mf->rec_len += VMT_M5_HDR_LEN;
+}
+
+static u64 vmt_save_remaining(struct vmt_mig_file *mf);
+
 /*
  * Build the next record into mf->rec; false when nothing is owed right now.
  * Called with mf->lock held.
@@ -246,6 +333,21 @@ static bool vmt_save_build(struct vmt_mig_file *mf)
 	struct vmt_device *vd = mf->vd;
 	unsigned int i;
 	u8 *p = mf->rec;
+
+	if (mf->mlx5 && !mf->scs_sent) {
+		/* Counted before it is marked sent, so it counts itself. */
+		u64 total = vmt_save_remaining(mf);
+
+		mf->wire = mf->rec_buf;
+		vmt_m5_header(mf, mf->wire, 8, VMT_M5_FLAG_OPTIONAL,
+			      VMT_M5_TAG_STOP_COPY_SIZE);
+		put_unaligned_le64(total, mf->wire + VMT_M5_HDR_LEN);
+		mf->rec_len = VMT_M5_SCS_LEN;
+		mf->rec_off = 0;
+		mf->rec_initial = true;
+		mf->scs_sent = true;
+		return true;
+	}
 
 	mutex_lock(&vd->payload_lock);
 	i = find_first_bit(mf->pending, mf->nchunks);
@@ -259,7 +361,7 @@ static bool vmt_save_build(struct vmt_mig_file *mf)
 		memcpy(p + VMT_HDR_LEN + VMT_PIECE_HDR_LEN, vd->payload + off, n);
 		clear_bit(i, mf->pending);
 		mf->rec_initial = test_and_clear_bit(i, mf->initial);
-		mf->rec_len = vmt_piece_rec_len(n);
+		mf->rec_len = VMT_HDR_LEN + VMT_PIECE_HDR_LEN + n;
 		mutex_unlock(&vd->payload_lock);
 		goto built;
 	}
@@ -290,8 +392,8 @@ static bool vmt_save_build(struct vmt_mig_file *mf)
 		put_unaligned_le32(vmt_crc_end(mf->crc), p + 8);
 		put_unaligned_le32(0, p + 12);
 		mf->rec_len = VMT_HDR_LEN + VMT_END_LEN;
-		mf->rec_off = 0;
 		mf->end_sent = true;
+		vmt_save_frame(mf);
 		return true;
 	}
 	return false;
@@ -299,7 +401,7 @@ static bool vmt_save_build(struct vmt_mig_file *mf)
 built:
 	mf->crc = crc32_le(mf->crc, mf->rec, mf->rec_len);
 	mf->length += mf->rec_len;
-	mf->rec_off = 0;
+	vmt_save_frame(mf);
 	return true;
 }
 
@@ -336,7 +438,7 @@ static ssize_t vmt_save_read(struct file *filp, char __user *buf, size_t len,
 		if (mf->rec_off == mf->rec_len && !vmt_save_build(mf))
 			break;
 		n = min(len, mf->rec_len - mf->rec_off);
-		if (copy_to_user(buf, mf->rec + mf->rec_off, n)) {
+		if (copy_to_user(buf, mf->wire + mf->rec_off, n)) {
 			if (!done)
 				done = -EFAULT;
 			goto out;
@@ -372,10 +474,12 @@ static void vmt_save_owed(struct vmt_mig_file *mf, u64 *initial, u64 *dirty)
 		*initial += staged;
 	else
 		*dirty += staged;
+	if (mf->mlx5 && !mf->scs_sent)
+		*initial += VMT_M5_SCS_LEN;
 
 	mutex_lock(&mf->vd->payload_lock);
 	for_each_set_bit(i, mf->pending, mf->nchunks) {
-		u64 n = vmt_piece_rec_len(vmt_chunk_len(mf, i));
+		u64 n = vmt_piece_rec_len(mf, vmt_chunk_len(mf, i));
 
 		if (test_bit(i, mf->initial))
 			*initial += n;
@@ -383,6 +487,20 @@ static void vmt_save_owed(struct vmt_mig_file *mf, u64 *initial, u64 *dirty)
 			*dirty += n;
 	}
 	mutex_unlock(&mf->vd->payload_lock);
+}
+
+/* What a STOP_COPY from here still sends on this fd; mf->lock held. */
+static u64 vmt_save_remaining(struct vmt_mig_file *mf)
+{
+	u64 initial, dirty, total;
+
+	vmt_save_owed(mf, &initial, &dirty);
+	total = initial + dirty;
+	if (!mf->regs_sent)
+		total += vmt_wire_len(mf->mlx5, VMT_HDR_LEN + VMT_REGS_LEN);
+	if (!mf->end_sent)
+		total += vmt_wire_len(mf->mlx5, VMT_HDR_LEN + VMT_END_LEN);
+	return total;
 }
 
 static __poll_t vmt_save_poll(struct file *filp, struct poll_table_struct *wait)
@@ -628,6 +746,78 @@ static ssize_t vmt_resume_consume(struct vmt_mig_file *mf,
 	return done;
 }
 
+static void vmt_m5_fail(struct vmt_mig_file *mf, const char *why)
+{
+	if (mf->err)
+		return;
+	mf->err = -EINVAL;
+	snprintf(mf->why, sizeof(mf->why), "%s (mlx5 record at byte %llu)", why,
+		 mf->m5_rec_pos);
+}
+
+/* An outer header is in: check it, as mlx5_vfio_pci checks what it loads. */
+static void vmt_m5_header_done(struct vmt_mig_file *mf)
+{
+	u64 size = get_unaligned_le64(mf->m5_hdr);
+	u32 flags = get_unaligned_le32(mf->m5_hdr + 8);
+
+	mf->m5_tag = get_unaligned_le32(mf->m5_hdr + 12);
+	mf->m5_left = size;
+	if (flags & ~VMT_M5_FLAG_OPTIONAL)
+		return vmt_m5_fail(mf, "unknown mlx5 record flags");
+	if (mf->m5_tag == VMT_M5_TAG_STOP_COPY_SIZE && size != 8)
+		return vmt_m5_fail(mf, "STOP_COPY_SIZE record of wrong length");
+	if (mf->m5_tag != VMT_M5_TAG_FW_DATA &&
+	    mf->m5_tag != VMT_M5_TAG_STOP_COPY_SIZE &&
+	    !(flags & VMT_M5_FLAG_OPTIONAL))
+		return vmt_m5_fail(mf, "unknown mandatory mlx5 record tag");
+}
+
+/*
+ * mlx5 framing: FW_DATA payloads go to the inner parser, everything else
+ * (STOP_COPY_SIZE, optional records of unknown tags) is skipped.
+ */
+static ssize_t vmt_m5_consume(struct vmt_mig_file *mf, const char __user *buf,
+			      size_t len)
+{
+	ssize_t done = 0, r;
+	size_t n;
+
+	while (len) {
+		if (mf->err) {
+			/* As the inner parser does: a broken stream has no record bounds. */
+			mf->m5_pos += len;
+			done += len;
+			break;
+		}
+		if (mf->m5_have < VMT_M5_HDR_LEN) {
+			if (!mf->m5_have)
+				mf->m5_rec_pos = mf->m5_pos;
+			n = min(len, VMT_M5_HDR_LEN - mf->m5_have);
+			if (copy_from_user(mf->m5_hdr + mf->m5_have, buf, n))
+				return done ? done : -EFAULT;
+			mf->m5_have += n;
+			if (mf->m5_have == VMT_M5_HDR_LEN)
+				vmt_m5_header_done(mf);
+		} else {
+			n = min_t(u64, len, mf->m5_left);
+			if (mf->m5_tag == VMT_M5_TAG_FW_DATA) {
+				r = vmt_resume_consume(mf, buf, n);
+				if (r < 0)
+					return done ? done : r;
+			}
+			mf->m5_left -= n;
+		}
+		mf->m5_pos += n;
+		buf += n;
+		len -= n;
+		done += n;
+		if (!mf->err && mf->m5_have == VMT_M5_HDR_LEN && !mf->m5_left)
+			mf->m5_have = 0;
+	}
+	return done;
+}
+
 static ssize_t vmt_resume_write(struct file *filp, const char __user *buf,
 				size_t len, loff_t *pos)
 {
@@ -655,7 +845,10 @@ static ssize_t vmt_resume_write(struct file *filp, const char __user *buf,
 		len = min_t(u64, len, limit - mf->xfer);
 	}
 
-	ret = vmt_resume_consume(mf, buf, len);
+	if (mf->mlx5)
+		ret = vmt_m5_consume(mf, buf, len);
+	else
+		ret = vmt_resume_consume(mf, buf, len);
 	if (ret > 0)
 		mf->xfer += ret;
 out:
@@ -679,6 +872,9 @@ static struct vmt_mig_file *vmt_file_new(struct vmt_device *vd, bool saving)
 		return ERR_PTR(-ENOMEM);
 	mf->vd = vd;
 	mf->saving = saving;
+	mf->mlx5 = vd->stream_format == VMT_FMT_MLX5;
+	mf->m5_bad_rec = vd->mlx5_bad_rec;
+	mf->m5_bad_tag = vd->mlx5_bad_tag;
 	mf->crc = vmt_crc_begin();
 	mutex_init(&mf->lock);
 	init_waitqueue_head(&mf->wq);
@@ -687,11 +883,13 @@ static struct vmt_mig_file *vmt_file_new(struct vmt_device *vd, bool saving)
 		/* The size cannot change while the device is not RUNNING. */
 		mf->payload_size = vd->payload_size;
 		mf->nchunks = DIV_ROUND_UP(mf->payload_size, VMT_CHUNK);
-		mf->rec = kvmalloc(VMT_REC_MAX, GFP_KERNEL);
+		mf->rec_buf = kvmalloc(VMT_M5_HDR_LEN + VMT_REC_MAX, GFP_KERNEL);
 		mf->pending = bitmap_zalloc(mf->nchunks, GFP_KERNEL);
 		mf->initial = bitmap_zalloc(mf->nchunks, GFP_KERNEL);
-		if (!mf->rec || !mf->pending || !mf->initial)
+		if (!mf->rec_buf || !mf->pending || !mf->initial)
 			goto err_free;
+		mf->rec = mf->rec_buf + VMT_M5_HDR_LEN;
+		mf->wire = mf->rec;
 		bitmap_fill(mf->pending, mf->nchunks);
 		bitmap_fill(mf->initial, mf->nchunks);
 	}
@@ -790,6 +988,8 @@ static int vmt_resume_finish(struct vmt_device *vd)
 	err = mf->err;
 	if (err)
 		why = mf->why;
+	else if (mf->mlx5 && mf->m5_have)
+		why = "stream ends inside an mlx5 record";
 	else if (mf->hdr_have)
 		why = "stream ends inside a record";
 	else if (!mf->got_end)
@@ -961,20 +1161,14 @@ static int vmt_get_data_size(struct vfio_device *vdev,
 			     unsigned long *stop_copy_length)
 {
 	struct vmt_device *vd = vmt_from_vfio(vdev);
-	u64 tail = VMT_HDR_LEN + VMT_REGS_LEN + VMT_HDR_LEN + VMT_END_LEN;
 	struct vmt_mig_file *mf;
-	u64 initial, dirty, total;
+	u64 total;
 
 	vmt_state_lock(vd);
 	mf = vd->saving;
 	if (mf) {
 		mutex_lock(&mf->lock);
-		vmt_save_owed(mf, &initial, &dirty);
-		total = initial + dirty;
-		if (!mf->regs_sent)
-			total += VMT_HDR_LEN + VMT_REGS_LEN;
-		if (!mf->end_sent)
-			total += VMT_HDR_LEN + VMT_END_LEN;
+		total = vmt_save_remaining(mf);
 		mutex_unlock(&mf->lock);
 	} else {
 		size_t size;
@@ -982,8 +1176,7 @@ static int vmt_get_data_size(struct vfio_device *vdev,
 		mutex_lock(&vd->payload_lock);
 		size = vd->payload_size;
 		mutex_unlock(&vd->payload_lock);
-		total = size + DIV_ROUND_UP(size, VMT_CHUNK) *
-			(VMT_HDR_LEN + VMT_PIECE_HDR_LEN) + tail;
+		total = vmt_stream_len(size, vd->stream_format == VMT_FMT_MLX5);
 	}
 	vmt_state_unlock(vd);
 

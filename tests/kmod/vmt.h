@@ -54,6 +54,12 @@ enum {
 #define VMT_ARC_LOG_LEN		1024
 #define VMT_DIRTY_ON_START_MAX	8
 
+/* The framing a device's data fds speak (debugfs stream_format). */
+enum {
+	VMT_FMT_VMT,		/* the driver's own records */
+	VMT_FMT_MLX5,		/* the same records, each inside an mlx5-style record */
+};
+
 struct vmt_regs {
 	u32 liveness;
 	u64 dma_src;
@@ -127,6 +133,17 @@ struct vmt_device {
 	struct vmt_span dirty_on_start[VMT_DIRTY_ON_START_MAX];
 	unsigned int dirty_on_start_n;
 
+	/*
+	 * Stream framing, taken by each data fd when it is created; under
+	 * state_mutex.  mlx5_bad_rec >= 0 makes that mlx5 record of every
+	 * later save stream carry mlx5_bad_tag instead of its own tag.
+	 */
+	int stream_format;
+	s64 mlx5_bad_rec;
+	u32 mlx5_bad_tag;
+
+	struct devlink *devlink;	/* NULL without CONFIG_NET_DEVLINK */
+
 	struct dentry *dbg_dir;
 	struct dentry *dbg_payload;
 };
@@ -163,6 +180,14 @@ void vmt_log_show(struct vmt_device *vd, struct seq_file *m);
 void vmt_log_set_on_start(struct vmt_device *vd, const struct vmt_span *s,
 			  unsigned int n);
 void vmt_log_show_on_start(struct vmt_device *vd, struct seq_file *m);
+
+/* devlink.c */
+int vmt_devlink_add(struct vmt_device *vd);
+void vmt_devlink_remove(struct vmt_device *vd);
+bool vmt_devlink_has_caps(void);
+void vmt_devlink_show(struct vmt_device *vd, struct seq_file *m);
+void vmt_devlink_show_fail(struct vmt_device *vd, struct seq_file *m);
+int vmt_devlink_set_fail(struct vmt_device *vd, int err);
 
 /* debugfs.c */
 void vmt_debugfs_init(void);
