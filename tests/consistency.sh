@@ -447,7 +447,12 @@ expect_completion "completing after --input offers file names" exact "$TMP/save-
 expect_completion "completing 'blob inspect' offers file names" exact "$TMP/save-target.blob" \
 	vfiomig blob inspect "$TMP/save-t"
 expect_completion "completing global options" exact \
-	"-j --json -p --pretty -v --verbose --iommufd --legacy -V --version -h --help" vfiomig -
+	"-j --json -p --pretty -v --verbose --iommufd --legacy -b --batch -V --version -h --help" vfiomig -
+expect_completion "completing after -b offers file names" exact "$TMP/save-target.blob" \
+	vfiomig -b "$TMP/save-t"
+expect_completion "completing after --batch offers file names" exact "$TMP/save-target.blob" \
+	vfiomig -j --batch "$TMP/save-t"
+expect_completion "nothing follows -b FILE" exact "" vfiomig -b "$TMP/save-target.blob" ""
 for o in "${GLOBAL_OPTS[@]}"; do
 	expect_completion "global option $o completes" subset "$o" vfiomig "${o:0:3}"
 done
