@@ -490,6 +490,9 @@ expect_completion "devices: 'state get 0000:3b' (split at ':' by bash) offers th
 expect_completion "devices: a short BDF completes too" exact "00.2 00.3" vfiomig save 3b : 00
 expect_completion "devices: an mdev UUID completes" exact "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001" \
 	vfiomig reset 83
+expect_completion "devices: 'open' takes more than one device" exact \
+	"0000:3b:00.2 0000:3b:00.3 0001:00:01.0 83b8f4f2-509f-382f-3c1e-e6bfe0fa1001" vfiomig open 0000:3b:00.3 ""
+expect_completion "devices: 'close' takes one" exact "" vfiomig close 0000:3b:00.3 ""
 expect_completion "devices: /dev/vfio/devices/vfio* complete" exact \
 	"/dev/vfio/devices/vfio0 /dev/vfio/devices/vfio1" vfiomig state set /dev/v
 expect_completion "devices: state names follow a device given as a cdev" subset "stop-copy" \
