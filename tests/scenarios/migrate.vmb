@@ -4,7 +4,7 @@
 # Lab: SRC=EDU_A DST=EDU_B
 # Lab: SRC=MTTY_A DST=MTTY_B
 # Lab-setup: [ ! -d "$DBG/$SRC" ] || { echo 6161 >"$DBG/$SRC/seed" && echo 7272 >"$DBG/$DST/seed"; }
-# Lab-check: [ ! -d "$DBG/$SRC" ] || [ "$(cat "$DBG/$DST/fingerprint")" = "$(cat "$DBG/$SRC/fingerprint")" ]
+# Lab-check: [ -d "$DBG/$SRC" ] || exit 77; [ "$(cat "$DBG/$DST/fingerprint")" = "$(cat "$DBG/$SRC/fingerprint")" ]
 echo "migrating $SRC to $DST"
 expect state $SRC running
 state set $SRC stop-copy --explain

@@ -19,6 +19,11 @@ poll_until() {
 }
 gone() { ! kill -0 "$1" 2>/dev/null; }
 rs() { cat "/sys/bus/pci/devices/$1/power/runtime_status"; }
+# The pattern of a device's VFIO node in `ls -l /proc/PID/fd`: its group, or its cdev (iommufd way).
+vfio_node_re() {
+	_c=$(ls "/sys/bus/pci/devices/$1/vfio-dev" 2>/dev/null)
+	echo "/dev/vfio/($(iommu_group_of "$1")${_c:+|devices/$_c})\$"
+}
 # The fds a process has open, as "N -> TARGET" lines.
 fds_of() { for _f in /proc/"$1"/fd/*; do echo "${_f##*/} -> $(readlink "$_f")"; done; }
 # The lowest fd number a process has free.
@@ -51,7 +56,7 @@ check "the socket is in /run/vfiomig" test -S "/run/vfiomig/$A.sock"
 check "the socket directory is private (0700)" sh -c '[ "$(stat -c %a /run/vfiomig)" = 700 ]'
 fds_of "$holder" >holder.fds
 check "the holder did not inherit the caller's other fds" sh -c '! grep -q inherited.txt holder.fds'
-check "the holder holds the device's IOMMU group" grep -q "/dev/vfio/$(iommu_group_of "$A")\$" holder.fds
+check "the holder holds the device's VFIO node" grep -Eq "$(vfio_node_re "$A")" holder.fds
 is "$(readlink "/proc/$holder/cwd")" / "the holder's working directory is /: it pins no mount"
 
 run $V open "$A"

@@ -134,6 +134,11 @@ check_err "b14.vmb:1: write: '.*fail_state' refused 'bogus': invalid argument" "
 
 # open and close inside a batch: the device moves to the holder with its
 # state, the holder takes no other device, and the batch keeps no zombie.
+# The pattern of a device's VFIO node in `ls -l /proc/PID/fd`: its group, or its cdev (iommufd way).
+vfio_node_re() {
+	_c=$(ls "/sys/bus/pci/devices/$1/vfio-dev" 2>/dev/null)
+	echo "/dev/vfio/($(iommu_group_of "$1")${_c:+|devices/$_c})\$"
+}
 zombies_of() { for _s in /proc/[0-9]*/stat; do awk -v p="$1" '$3 == "Z" && $4 == p' "$_s" 2>/dev/null; done | grep -c .; }
 cat >b15.vmb <<EOT
 state get $B
@@ -156,8 +161,8 @@ check "the state set before the open carried over to the holder (expect state)" 
 diag_files() { for _f in "$@"; do diag "--- $_f"; while IFS= read -r _l; do diag "$_l"; done <"$_f"; done; }
 grep -q '^opened$' b15.out || diag_files b15.out b15.err
 ls -l "/proc/$h/fd" >h.fds 2>/dev/null
-check "the holder holds A" grep -q "/dev/vfio/$(iommu_group_of "$A")\$" h.fds
-check "the holder does not hold B, which only the batch holds" sh -c "! grep -q '/dev/vfio/$(iommu_group_of "$B")\$' h.fds"
+check "the holder holds A" grep -Eq "$(vfio_node_re "$A")" h.fds
+check "the holder does not hold B, which only the batch holds" sh -c "! grep -Eq '$(vfio_node_re "$B")' h.fds"
 check "the holder is not the batch's child" sh -c "[ \"\$(awk '{ print \$4 }' /proc/$h/stat)\" != $bpid ]"
 i=0
 while ! grep -q '^closed$' b15.out && [ $i -lt 150 ]; do sleep 0.2; i=$((i + 1)); done
