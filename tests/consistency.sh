@@ -455,7 +455,12 @@ expect_completion "completing after --input offers file names" exact "$TMP/save-
 expect_completion "completing 'blob inspect' offers file names" exact "$TMP/save-target.blob" \
 	vfiomig blob inspect "$TMP/save-t"
 expect_completion "completing global options" exact \
-	"-j --json -p --pretty -v --verbose --iommufd --legacy -V --version -h --help" vfiomig -
+	"-j --json -p --pretty -v --verbose --iommufd --legacy -b --batch -V --version -h --help" vfiomig -
+expect_completion "completing after -b offers file names" exact "$TMP/save-target.blob" \
+	vfiomig -b "$TMP/save-t"
+expect_completion "completing after --batch offers file names" exact "$TMP/save-target.blob" \
+	vfiomig -j --batch "$TMP/save-t"
+expect_completion "nothing follows -b FILE" exact "" vfiomig -b "$TMP/save-target.blob" ""
 for o in "${GLOBAL_OPTS[@]}"; do
 	expect_completion "global option $o completes" subset "$o" vfiomig "${o:0:3}"
 done
@@ -493,6 +498,9 @@ expect_completion "devices: 'state get 0000:3b' (split at ':' by bash) offers th
 expect_completion "devices: a short BDF completes too" exact "00.2 00.3" vfiomig save 3b : 00
 expect_completion "devices: an mdev UUID completes" exact "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001" \
 	vfiomig reset 83
+expect_completion "devices: 'open' takes more than one device" exact \
+	"0000:3b:00.2 0000:3b:00.3 0001:00:01.0 83b8f4f2-509f-382f-3c1e-e6bfe0fa1001" vfiomig open 0000:3b:00.3 ""
+expect_completion "devices: 'close' takes one" exact "" vfiomig close 0000:3b:00.3 ""
 expect_completion "devices: /dev/vfio/devices/vfio* complete" exact \
 	"/dev/vfio/devices/vfio0 /dev/vfio/devices/vfio1" vfiomig state set /dev/v
 expect_completion "devices: state names follow a device given as a cdev" subset "stop-copy" \

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* `vfiomig batch`: scripted scenarios, one command per line, with expectations, in one process that holds its devices. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -42,13 +43,20 @@ const struct vm_cmd cmd_batch = {
 		"  expect fail ERRNO-NAME    the next command fails with that errno (EINVAL, ENOTTY)\n"
 		"  expect exit N             the next command exits with N\n"
 		"  expect same FILE FILE     the two files are byte for byte the same\n"
+		"  expect text FILE TEXT     FILE holds TEXT (and a newline or not), as a sysfs\n"
+		"                            or debugfs attribute reads\n"
 		"  sleep SECONDS             wait\n"
 		"  echo TEXT                 print TEXT\n"
+		"  write FILE TEXT           write TEXT and a newline to FILE, which must be\n"
+		"                            under /sys: a sysfs or debugfs knob, such as a\n"
+		"                            test driver's fault injection\n"
 		"\n"
 		"  --force   go on after a failure (the exit status is still the first\n"
 		"            failure's)\n"
 		"\n"
 		"The first failure stops the batch with FILE:LINE: and the reason.\n"
+		"With -j the batch prints one JSON array: for each line run, its line\n"
+		"number, its text, its exit status and its output.\n"
 		"'vfiomig -b FILE' is the same as 'vfiomig batch FILE'.\n",
 	.longopts = batch_options,
 };
@@ -65,6 +73,8 @@ struct batch {
 	int expect_value;           /* exit status or errno */
 	char expect_text[32];
 	int expect_line;
+	int line_status;            /* the failure status of the current statement, 0 if none */
+	char line_error[512];       /* and its message */
 };
 
 static int batch_option(int c, const char *arg, void *data)
@@ -92,7 +102,24 @@ static bool failed(struct batch *b, int line, int status, const char *fmt, ...)
 	vm_error_at(where, "%s", msg);
 	if (!b->first_failure)
 		b->first_failure = status;
+	b->line_status = status;
+	snprintf(b->line_error, sizeof(b->line_error), "%s", msg);
 	return !b->force;
+}
+
+/* The JSON record of a line: its number, its text (and words) and its exit status. */
+static cJSON *result_item(int lineno, const char *text, const struct line_words *w, int status)
+{
+	cJSON *item = cJSON_CreateObject(), *words;
+	int i;
+
+	cJSON_AddNumberToObject(item, "line", lineno);
+	cJSON_AddStringToObject(item, "command", text);
+	words = cJSON_AddArrayToObject(item, "words");
+	for (i = 0; i < w->argc; i++)
+		cJSON_AddItemToArray(words, cJSON_CreateString(w->argv[i]));
+	cJSON_AddNumberToObject(item, "status", status);
+	return item;
 }
 
 /*
@@ -100,7 +127,8 @@ static bool failed(struct batch *b, int line, int status, const char *fmt, ...)
  * are captured so that the batch prints one document; in text mode they
  * pass through. Returns the command's exit status.
  */
-static int run_line(struct batch *b, struct line_words *w, int lineno, cJSON *results)
+static int run_line(struct batch *b, struct line_words *w, int lineno, const char *text,
+		    cJSON *results)
 {
 	char **argv = calloc(w->argc + 2, sizeof(*argv));
 	int out_fd = -1, err_fd = -1, saved_out = -1, saved_err = -1, status, i;
@@ -132,31 +160,23 @@ static int run_line(struct batch *b, struct line_words *w, int lineno, cJSON *re
 	dup2(saved_err, STDERR_FILENO);
 	close(saved_out);
 	close(saved_err);
-	item = cJSON_CreateObject();
-	cJSON_AddNumberToObject(item, "line", lineno);
-	{
-		cJSON *cmd = cJSON_AddArrayToObject(item, "command");
-
-		for (i = 0; i < w->argc; i++)
-			cJSON_AddItemToArray(cmd, cJSON_CreateString(w->argv[i]));
-	}
-	cJSON_AddNumberToObject(item, "status", status);
+	item = result_item(lineno, text, w, status);
 	for (i = 0; i < 2; i++) {
 		int fd = i ? err_fd : out_fd;
 		off_t len = lseek(fd, 0, SEEK_END);
-		char *text = len > 0 ? malloc(len + 1) : NULL;
+		char *buf = len > 0 ? malloc(len + 1) : NULL;
 		cJSON *parsed;
 
-		if (text && pread(fd, text, len, 0) == len) {
-			text[len] = '\0';
-			parsed = cJSON_Parse(text);
+		if (buf && pread(fd, buf, len, 0) == len) {
+			buf[len] = '\0';
+			parsed = cJSON_Parse(buf);
 			/* Errors are one JSON object per line: keep the first. */
 			cJSON_AddItemToObject(item, i ? "error" : "output",
-					      parsed ? parsed : cJSON_CreateString(text));
+					      parsed ? parsed : cJSON_CreateString(buf));
 		} else {
 			cJSON_AddItemToObject(item, i ? "error" : "output", cJSON_CreateNull());
 		}
-		free(text);
+		free(buf);
 		close(fd);
 	}
 	cJSON_AddItemToArray(results, item);
@@ -194,6 +214,8 @@ static int device_state(struct batch *b, const char *dev, char *state, size_t le
 	fflush(stdout);
 	dup2(saved, STDOUT_FILENO);
 	close(saved);
+	/* Its -j must not outlive it: an echo after this would print nothing. */
+	vm_opts = b->opts;
 	if (pread(fd, buf, sizeof(buf) - 1, 0) < 0)
 		buf[0] = '\0';
 	close(fd);
@@ -237,6 +259,42 @@ close_files:
 	return ret;
 }
 
+/*
+ * `expect text FILE TEXT...`: FILE holds the words of TEXT joined by
+ * blanks, and a newline or not, as a sysfs or debugfs attribute reads
+ * (a device's power/runtime_status, a test driver's knob).
+ */
+static int file_holds(const struct line_words *w, char *why, size_t len)
+{
+	char want[4096], got[4096];
+	size_t off = 0;
+	ssize_t n;
+	int fd, i;
+
+	for (i = 3; i < w->argc && off < sizeof(want); i++)
+		off += snprintf(want + off, sizeof(want) - off, "%s%s", i > 3 ? " " : "", w->argv[i]);
+	if (w->argc == 3)
+		want[0] = '\0';
+	fd = open(w->argv[2], O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(why, len, "cannot open '%s': %s", w->argv[2], vm_strerror(errno));
+		return -1;
+	}
+	n = read(fd, got, sizeof(got) - 1);
+	if (n < 0)
+		snprintf(why, len, "cannot read '%s': %s", w->argv[2], vm_strerror(errno));
+	close(fd);
+	if (n < 0)
+		return -1;
+	got[n] = '\0';
+	if (n > 0 && got[n - 1] == '\n')
+		got[n - 1] = '\0';
+	if (!strcmp(got, want))
+		return 0;
+	snprintf(why, len, "'%s' holds '%.200s', not '%.200s'", w->argv[2], got, want);
+	return -1;
+}
+
 static int errno_by_name(const char *name)
 {
 	int e;
@@ -245,6 +303,48 @@ static int errno_by_name(const char *name)
 		if (strerrorname_np(e) && !strcmp(strerrorname_np(e), name))
 			return e;
 	return 0;
+}
+
+/*
+ * `write FILE TEXT`: what `echo TEXT > FILE` does in a shell, so that a
+ * scenario can arm a driver's fault injection itself. Only under /sys
+ * (sysfs, debugfs): a scenario sent to a customer sets kernel knobs with
+ * it, and cannot overwrite their files. Returns true when the batch stops.
+ */
+static bool write_knob(struct batch *b, const struct line_words *w, int lineno)
+{
+	char real[PATH_MAX], text[4096];
+	size_t off = 0;
+	ssize_t n;
+	int fd, i, err;
+
+	if (w->argc < 3)
+		return failed(b, lineno, VM_EXIT_USAGE, "write takes a file under /sys and the text to write");
+	if (!realpath(w->argv[1], real))
+		return failed(b, lineno, VM_EXIT_FAILURE, "write: cannot find '%s': %s", w->argv[1],
+			      vm_strerror(errno));
+	if (strncmp(real, "/sys/", 5))
+		return failed(b, lineno, VM_EXIT_USAGE,
+			      "write: '%s' is not under /sys: write sets sysfs and debugfs knobs, not files",
+			      w->argv[1]);
+	for (i = 2; i < w->argc && off < sizeof(text); i++)
+		off += snprintf(text + off, sizeof(text) - off, "%s%s", w->argv[i],
+				i + 1 < w->argc ? " " : "\n");
+	if (off >= sizeof(text))
+		return failed(b, lineno, VM_EXIT_USAGE, "write: the text is longer than %zu bytes",
+			      sizeof(text) - 1);
+	fd = open(real, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return failed(b, lineno, VM_EXIT_FAILURE, "write: cannot open '%s': %s", w->argv[1],
+			      vm_strerror(errno));
+	/* One write(): a sysfs or debugfs knob takes its value in one piece. */
+	n = write(fd, text, off);
+	err = errno;
+	close(fd);
+	if (n != (ssize_t)off)
+		return failed(b, lineno, VM_EXIT_FAILURE, "write: '%s' refused '%.*s': %s", w->argv[1],
+			      (int)off - 1, text, n < 0 ? vm_strerror(err) : "a short write");
+	return false;
 }
 
 /* A scenario statement; returns 1 if WORDS was one (0 otherwise), or -1 to stop. */
@@ -261,6 +361,8 @@ static int statement(struct batch *b, struct line_words *w, int lineno)
 		for (i = 1; i < w->argc; i++)
 			out_text("%s%s", w->argv[i], i + 1 < w->argc ? " " : "");
 		out_text("\n");
+		/* A progress mark: whoever watches the output sees it now, not at the end. */
+		fflush(out_stream());
 		return 1;
 	}
 	if (!strcmp(s, "sleep")) {
@@ -272,6 +374,8 @@ static int statement(struct batch *b, struct line_words *w, int lineno)
 		nanosleep(&ts, NULL);
 		return 1;
 	}
+	if (!strcmp(s, "write"))
+		return write_knob(b, w, lineno) ? -1 : 1;
 	if (strcmp(s, "expect"))
 		return 0;
 
@@ -309,13 +413,18 @@ static int statement(struct batch *b, struct line_words *w, int lineno)
 		b->expect_line = lineno;
 		return 1;
 	}
+	if (w->argc >= 3 && !strcmp(w->argv[1], "text")) {
+		if (file_holds(w, why, sizeof(why)))
+			return failed(b, lineno, VM_EXIT_FAILURE, "expect text: %s", why) ? -1 : 1;
+		return 1;
+	}
 	if (w->argc == 4 && !strcmp(w->argv[1], "same")) {
 		if (files_same(w->argv[2], w->argv[3], why, sizeof(why)))
 			return failed(b, lineno, VM_EXIT_FAILURE, "expect same: %s", why) ? -1 : 1;
 		return 1;
 	}
 	return failed(b, lineno, VM_EXIT_USAGE,
-		      "unknown expectation; use expect state [DEV] STATE, expect fail ERRNO, expect exit N or expect same FILE FILE") ? -1 : 1;
+		      "unknown expectation; use expect state [DEV] STATE, expect fail ERRNO, expect exit N, expect same FILE FILE or expect text FILE TEXT") ? -1 : 1;
 }
 
 /* Checks a command's outcome against a pending expectation; true to stop. */
@@ -347,6 +456,66 @@ static bool judge(struct batch *b, int lineno, int status, int errnum)
 	}
 }
 
+/* The record of a scenario statement (or of a line that did not parse): echo's text is its output. */
+static void statement_item(struct batch *b, int lineno, const char *text,
+			   const struct line_words *w, cJSON *results)
+{
+	char out[4096];
+	size_t off = 0;
+	cJSON *item, *e;
+	int i;
+
+	if (!results)
+		return;
+	item = result_item(lineno, text, w, b->line_status);
+	if (w->argc && !strcmp(w->argv[0], "echo")) {
+		for (i = 1; i < w->argc && off < sizeof(out); i++)
+			off += snprintf(out + off, sizeof(out) - off, "%s%s", w->argv[i],
+					i + 1 < w->argc ? " " : "\n");
+		cJSON_AddStringToObject(item, "output", w->argc > 1 ? out : "\n");
+	} else {
+		cJSON_AddNullToObject(item, "output");
+	}
+	if (b->line_status) {
+		char where[PATH_MAX];
+
+		snprintf(where, sizeof(where), "%s:%d", b->file, lineno);
+		e = cJSON_AddObjectToObject(cJSON_AddObjectToObject(item, "error"), "error");
+		cJSON_AddStringToObject(e, "what", "batch");
+		cJSON_AddStringToObject(e, "object", where);
+		cJSON_AddStringToObject(e, "reason", b->line_error);
+	} else {
+		cJSON_AddNullToObject(item, "error");
+	}
+	cJSON_AddItemToArray(results, item);
+}
+
+/* The line as written, without the blanks around it, for the JSON record. */
+static char *trim(char *s, size_t len)
+{
+	while (len && strchr(" \t\r\n", s[len - 1]))
+		len--;
+	s[len] = '\0';
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return s;
+}
+
+/* The JSON array of the records, as a document of its own (its root is an array). */
+static int print_results(cJSON *results)
+{
+	char *s = vm_opts.pretty ? cJSON_Print(results) : cJSON_PrintUnformatted(results);
+	int ret = 0;
+
+	if (!s)
+		ret = -ENOMEM;
+	else if (fprintf(out_stream(), "%s\n", s) < 0 || fflush(out_stream()))
+		ret = -errno;
+	free(s);
+	cJSON_Delete(results);
+	return ret;
+}
+
 static const char *env_lookup(const char *name, void *ctx)
 {
 	(void)ctx;
@@ -358,7 +527,7 @@ static int run_batch(int argc, char **argv)
 	const struct line_vars env = { env_lookup, NULL };
 	struct batch b = { .opts = vm_opts };
 	struct line_words w = { 0 };
-	char *line = NULL, *stmt = NULL, why[160];
+	char *line = NULL, *stmt = NULL, *text, why[160];
 	size_t cap = 0, slen = 0;
 	int lineno = 0, first = 0, ret, stop = 0;
 	cJSON *results = NULL;
@@ -403,9 +572,12 @@ static int run_batch(int argc, char **argv)
 			continue;
 		}
 		ret = line_split(stmt, slen, &env, &w, why, sizeof(why));
+		text = trim(stmt, slen);
 		slen = 0;
+		b.line_status = 0;
 		if (ret) {
 			stop = failed(&b, first, VM_EXIT_USAGE, "%s", why);
+			statement_item(&b, first, text, &w, results);
 			continue;
 		}
 		if (w.argc && !strcmp(w.argv[0], "vfiomig")) {
@@ -413,11 +585,15 @@ static int run_batch(int argc, char **argv)
 			memmove(w.argv, w.argv + 1, w.argc-- * sizeof(*w.argv));
 		}
 		if (w.argc) {
+			/* A statement prints with the batch's options, not the last command's. */
+			vm_opts = b.opts;
 			ret = statement(&b, &w, first);
+			if (ret)
+				statement_item(&b, first, text, &w, results);
 			if (ret < 0) {
 				stop = 1;
 			} else if (ret == 0) {
-				int status = run_line(&b, &w, first, results);
+				int status = run_line(&b, &w, first, text, results);
 
 				stop = judge(&b, first, status, vm_first_errno());
 				note_device(&b, &w);
@@ -437,10 +613,10 @@ static int run_batch(int argc, char **argv)
 	dev_hold_opens(false);
 	vm_opts = b.opts;
 	if (results) {
-		out_str("batch", NULL, b.file);
-		out_json("results", results);
+		ret = print_results(results);
+		if (ret && !b.first_failure)
+			return vm_error(ret, "cannot write output", NULL, NULL, NULL);
 	}
-	out_s64("status", NULL, b.first_failure);
 	if (b.first_failure) {
 		/* The status of the first failure is the batch's. */
 		vm_set_status(b.first_failure);

@@ -16,6 +16,7 @@
 #include "line.h"
 #include "mig.h"
 #include "output.h"
+#include "session.h"
 #include "sysfs.h"
 #include "vfio.h"
 #include "vfiomig.h"
@@ -31,8 +32,9 @@ const struct vm_cmd cmd_shell = {
 		"completes commands, options, states, device addresses and file names)\n"
 		"and runs them like command lines, without the word 'vfiomig'. Devices\n"
 		"stay open until the shell ends, so a state set lasts. With DEV, the\n"
-		"prompt shows that device and its migration state. 'exit', 'quit' or\n"
-		"Ctrl-D leave; 'help' lists the commands.\n",
+		"prompt shows that device and its migration state. A line for a device\n"
+		"a session holds runs in the session, as from the command line. 'exit',\n"
+		"'quit' or Ctrl-D leave; 'help' lists the commands.\n",
 };
 
 #define HISTORY_FILE ".vfiomig_history"
@@ -206,24 +208,34 @@ static void on_interrupt(int sig)
 	rl_redisplay();
 }
 
+/* The prompt names DEV and its state, read from the shell's own fd or from the session that holds DEV. */
 static void prompt_for(const char *dev, char *buf, size_t len)
 {
-	struct vm_dev *d = dev ? dev_held_find(dev) : NULL;
+	struct vm_dev *d = dev[0] ? dev_held_find(dev) : NULL;
+	struct session_info info;
 	enum mig_state s;
+	int state = -1;
 
-	if (!d)
+	if (!dev[0]) {
 		snprintf(buf, len, "vfiomig> ");
-	else if (vfio_mig_get_state(d->fd, &s))
-		snprintf(buf, len, "vfiomig %s> ", d->name);
+		return;
+	}
+	if (d && !vfio_mig_get_state(d->fd, &s))
+		state = s;
+	else if (!d && !session_find(dev, &info))
+		state = info.state;
+	if (state < 0)
+		snprintf(buf, len, "vfiomig %s> ", dev);
 	else
-		snprintf(buf, len, "vfiomig %s [%s]> ", d->name, mig_state_name(s));
+		snprintf(buf, len, "vfiomig %s [%s]> ", dev, mig_state_name(state));
 }
 
 static int run_shell(int argc, char **argv)
 {
 	struct vm_opts base = vm_opts;
-	char prompt[128], history[PATH_MAX] = "", why[160], *line, **args;
-	const char *home = getenv("HOME"), *dev = NULL;
+	char prompt[128], history[PATH_MAX] = "", why[160], *line, **args, dev[64] = "";
+	const char *home = getenv("HOME");
+	struct session_info info;
 	struct line_words w;
 	struct vm_dev d;
 	int ret, i, optind = vm_getopt(&cmd_shell, argc, argv, vm_no_options, NULL);
@@ -234,11 +246,17 @@ static int run_shell(int argc, char **argv)
 		return vm_operands(&cmd_shell, argc, argv, optind, 1);
 	dev_hold_opens(true);
 	if (optind < argc) {
-		ret = dev_get(argv[optind], &d);
+		ret = dev_lookup(argv[optind], &d);
 		if (ret)
 			goto release;
-		dev = dev_held_find(d.name)->name;
-		dev_close(&d);
+		snprintf(dev, sizeof(dev), "%s", d.name);
+		/* A session holds it: the shell's lines go there, the shell opens nothing. */
+		if (session_find(dev, &info)) {
+			ret = dev_open(&d);
+			if (ret)
+				goto release;
+			dev_close(&d);
+		}
 	}
 	if (home && *home)
 		snprintf(history, sizeof(history), "%s/" HISTORY_FILE, home);

@@ -271,9 +271,12 @@ int dev_hold(struct vm_dev *d)
 	return 0;
 }
 
-void dev_hold_opens(bool on)
+bool dev_hold_opens(bool on)
 {
+	bool was = hold_new;
+
 	hold_new = on;
+	return was;
 }
 
 void dev_release_all(void)
@@ -368,6 +371,11 @@ void dev_close(struct vm_dev *d)
 		if (*fds[i] >= 0)
 			close(*fds[i]);
 		*fds[i] = -1;
+	}
+	/* A held device itself: this process holds it no more (its session took it over). */
+	if (d >= held && d < held + nheld) {
+		memmove(d, d + 1, (held + nheld - d - 1) * sizeof(*d));
+		nheld--;
 	}
 }
 

@@ -40,6 +40,11 @@ struct vm_dev {
 int dev_lookup(const char *arg, struct vm_dev *d);
 /* Opens the device (group/container or cdev/iommufd per --iommufd/--legacy). */
 int dev_open(struct vm_dev *d);
+/*
+ * Closes D, or gives borrowed fds back to the held device. Given a held
+ * device itself (from dev_held_find(), while no command borrows it), it
+ * closes that and stops holding it.
+ */
 void dev_close(struct vm_dev *d);
 /*
  * Devices held across commands: a session holder, the shell and batch mode
@@ -48,8 +53,8 @@ void dev_close(struct vm_dev *d);
  * held device borrows its fds; dev_close() gives them back.
  */
 int dev_hold(struct vm_dev *d);
-/* From now on every device opened is held until dev_release_all(). */
-void dev_hold_opens(bool on);
+/* From now on every device opened is held until dev_release_all(), or not; returns the previous setting. */
+bool dev_hold_opens(bool on);
 void dev_release_all(void);
 /* The held device named NAME, or NULL; the Nth held device (NULL past the end). */
 struct vm_dev *dev_held_find(const char *name);

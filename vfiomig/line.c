@@ -179,11 +179,43 @@ int line_split(const char *line, size_t len, const struct line_vars *vars,
 
 bool line_continues(const char *line, size_t len)
 {
-	size_t backslashes = 0;
+	bool in_word = false;
+	char quote = 0;
+	size_t i;
 
 	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 		len--;
-	while (backslashes < len && line[len - 1 - backslashes] == '\\')
-		backslashes++;
-	return backslashes % 2 == 1;
+	/*
+	 * The same reading as line_split(): a backslash continues the line
+	 * only where it would escape the newline, as in sh. Inside single
+	 * quotes it is an ordinary character, and in a comment it is text.
+	 */
+	for (i = 0; i < len; i++) {
+		char c = line[i];
+
+		if (quote == '\'') {
+			if (c == '\'')
+				quote = 0;
+			continue;
+		}
+		if (quote == '"') {
+			if (c == '"')
+				quote = 0;
+			else if (c == '\\' && ++i == len)
+				return true;
+			continue;
+		}
+		if (blank(c)) {
+			in_word = false;
+			continue;
+		}
+		if (c == '#' && !in_word)
+			return false;
+		in_word = true;
+		if (c == '\'' || c == '"')
+			quote = c;
+		else if (c == '\\' && ++i == len)
+			return true;
+	}
+	return false;
 }

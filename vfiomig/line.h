@@ -32,7 +32,10 @@ int line_split(const char *line, size_t len, const struct line_vars *vars,
 	       struct line_words *w, char *why, size_t whylen);
 void line_words_free(struct line_words *w);
 
-/* Whether LINE ends in an unescaped backslash: the next line continues it. */
+/*
+ * Whether LINE ends in a backslash that escapes its newline, so the next
+ * line continues it: as in sh, not inside single quotes or a comment.
+ */
 bool line_continues(const char *line, size_t len);
 
 #endif

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* vfiomig's entry point: global options, one command, and the exit status. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "output.h"
 #include "session.h"
@@ -96,12 +98,18 @@ int vm_run_argv(int argc, char **argv, const struct vm_opts *base)
 		return VM_EXIT_USAGE;
 	}
 
-	/* A device held by a session: the holder runs the command, on our stdio. */
-	if (session_forward(argc, argv, optind, &status))
-		return status;
-
 	outer = out_suspend();
 	out_begin(stdout);
+	/*
+	 * A device held by a session: the holder runs the command, on our
+	 * stdio. Inside our document, so that a note on a stale session
+	 * removed on the way is part of the output of the command run here.
+	 */
+	if (session_forward(argc, argv, optind, &status)) {
+		out_end();
+		out_resume(outer);
+		return status;
+	}
 	ret = vm_dispatch(argc - optind, argv + optind);
 	if (out_end() && ret >= 0)
 		ret = vm_error(EIO, "cannot write output", NULL, NULL, NULL);
@@ -109,7 +117,24 @@ int vm_run_argv(int argc, char **argv, const struct vm_opts *base)
 	return vm_exit_status(ret);
 }
 
+/*
+ * Started with stdin, stdout or stderr closed (by a daemon, or `<&-`), the
+ * first files we open would take their numbers, and a session holder,
+ * which points 0-2 at /dev/null, would close a device fd doing so.
+ */
+static void ensure_stdio(void)
+{
+	int fd;
+
+	do
+		fd = open("/dev/null", O_RDWR);
+	while (fd >= 0 && fd <= STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+}
+
 int main(int argc, char **argv)
 {
+	ensure_stdio();
 	return vm_run_argv(argc, argv, NULL);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Sessions: a holder process keeps a device open and runs other invocations' commands on their own stdio. */
+/* Sessions: a holder process keeps a set of devices open and runs other invocations' commands on their own stdio. */
 #ifndef VFIOMIG_SESSION_H
 #define VFIOMIG_SESSION_H
 
@@ -9,6 +9,9 @@
 #include <sys/types.h>
 
 #include "dev.h"
+
+/* The most devices one holder holds (as many as a process can hold, dev_hold()). */
+#define SESSION_MAX_DEVS 16
 
 /* What a holder says about itself. */
 struct session_info {
@@ -25,10 +28,14 @@ int session_dir(char *buf, size_t len);
 int session_path(const char *name, char *buf, size_t len);
 
 /*
- * If a command line (global options end at CMD) names a device that has a
- * session, sends it to the holder with our stdin, stdout, stderr and
+ * If a command line (global options end at CMD) names devices that have
+ * a session, sends it to their holder with our stdin, stdout, stderr and
  * working directory, waits, and returns true with the command's exit
- * status in *STATUS. Returns false when the command is to run here.
+ * status in *STATUS. Devices held by different holders, or some by a
+ * holder and others by none, are refused (true, with the status of that
+ * error): a command runs in one process. Returns false when the command
+ * is to run here. `open`, `sessions`, `help`, `blob`, `shell` and `batch`
+ * always run here (the shell and batch forward each line).
  */
 bool session_forward(int argc, char **argv, int cmd, int *status);
 
@@ -39,8 +46,19 @@ bool session_forward(int argc, char **argv, int cmd, int *status);
  */
 int session_query(const char *path, struct session_info *info);
 
-/* Starts a holder for the open device D, in a new process; 0 or -errno (reported). */
-int session_start(struct vm_dev *d, pid_t *pid);
+/*
+ * The session holding device NAME: 0 and its INFO, -ENOENT when there is
+ * none (a stale socket is removed, with a note), or session_query()'s errors.
+ */
+int session_find(const char *name, struct session_info *info);
+
+/*
+ * Starts one holder for the N open devices DEVS, with a socket per device,
+ * in a new process that is not our child; 0 or -errno (reported). The
+ * holder takes its own copies of their fds: the caller closes its own,
+ * and releases them if it held them (dev_hold()).
+ */
+int session_start(struct vm_dev *devs, int n, pid_t *pid);
 
 /* True inside a holder, while it runs a forwarded command. */
 bool session_in_holder(void);

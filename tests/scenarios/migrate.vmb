@@ -1,6 +1,10 @@
 # A full migration cycle between two devices, in one vfiomig process.
 # Run: SRC=0000:3b:00.2 DST=0000:3c:00.1 vfiomig batch migrate.vmb
-# DIR (optional): where the blob goes; the current directory by default.
+# The blob is written to the current directory.
+# Lab: SRC=EDU_A DST=EDU_B
+# Lab: SRC=MTTY_A DST=MTTY_B
+# Lab-setup: [ ! -d "$DBG/$SRC" ] || { echo 6161 >"$DBG/$SRC/seed" && echo 7272 >"$DBG/$DST/seed"; }
+# Lab-check: [ -d "$DBG/$SRC" ] || exit 77; [ "$(cat "$DBG/$DST/fingerprint")" = "$(cat "$DBG/$SRC/fingerprint")" ]
 echo "migrating $SRC to $DST"
 expect state $SRC running
 state set $SRC stop-copy --explain

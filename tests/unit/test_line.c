@@ -106,6 +106,33 @@ static void test_continuation(void **state)
 	assert_true(line_continues("\\", 1));
 }
 
+static bool cont(const char *s)
+{
+	return line_continues(s, strlen(s));
+}
+
+/* A backslash continues a line only where sh would let it escape the newline. */
+static void test_continuation_context(void **state)
+{
+	(void)state;
+	/* In a comment it is text: the next line is a command of its own. */
+	assert_false(cont("# see the next line \\\n"));
+	assert_false(cont("state get A # trailing \\"));
+	assert_false(cont("   #\\"));
+	/* A '#' inside a word starts no comment, so the backslash still escapes. */
+	assert_true(cont("echo a#b \\"));
+	/* Inside single quotes it is literal (the quote is then unterminated). */
+	assert_false(cont("echo 'abc\\"));
+	assert_false(cont("echo 'a \\' \\\\"));
+	assert_true(cont("echo 'a \\' \\"));
+	/* Inside double quotes it escapes the newline, as in sh. */
+	assert_true(cont("echo \"abc\\"));
+	assert_false(cont("echo \"a\\\\"));
+	/* An escaped quote opens nothing; an escaped '#' starts no comment. */
+	assert_true(cont("echo \\' \\"));
+	assert_true(cont("echo \\#x \\"));
+}
+
 static const char *fake_env(const char *name, void *ctx)
 {
 	(void)ctx;
@@ -187,6 +214,7 @@ int main(void)
 		cmocka_unit_test(test_comments),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_continuation),
+		cmocka_unit_test(test_continuation_context),
 		cmocka_unit_test(test_variables),
 		cmocka_unit_test(test_long_line),
 	};

@@ -88,12 +88,94 @@ check_out "^running$" "the variable named the device"
 run_stdin b9.vmb env DEV="$A" $V batch -
 check_rc 0 "batch - reads standard input"
 
-# JSON: one document with every line's command, status and output.
+# JSON: one array, a record per line run: line, command (its text), status, output.
 run env DEV="$A" $V -j batch b9.vmb
 check_rc 0 "batch -j exits 0"
-check "batch -j: line, command, status, output" sh -c "printf '%s' \"\$1\" | jq -e '.results[0].line == 1 and .results[0].command == [\"state\",\"get\",\"$A\"] and .results[0].status == 0 and .results[0].output.state == \"running\"'" sh "$OUT"
+check "batch -j: an array of {line, command, status, output}" sh -c "printf '%s' \"\$1\" | jq -e 'type == \"array\" and length == 1 and .[0].line == 1 and .[0].command == \"state get \$DEV\" and .[0].words == [\"state\",\"get\",\"$A\"] and .[0].status == 0 and .[0].output.state == \"running\"'" sh "$OUT"
 run $V -j batch b2.vmb
-check "batch -j carries the failing line's error" sh -c "printf '%s' \"\$1\" | jq -e '.status == 2 and (.results[] | select(.line == 3) | .status == 2 and (.error.error.reason | test(\"no such device\")))'" sh "$OUT"
+check_rc 2 "batch -j of a failing file exits with the failure's status"
+check "batch -j: records up to the failing line, which carries its error" sh -c "printf '%s' \"\$1\" | jq -e 'map(.line) == [1, 2, 3] and .[0].output == \"first\\n\" and (.[] | select(.line == 3) | .status == 2 and (.error.error.reason | test(\"no such device\")))'" sh "$OUT"
+run $V -j batch b7.vmb
+check "batch -j: a line that does not parse has a record with its error" sh -c "printf '%s' \"\$1\" | jq -e '.[0].line == 1 and .[0].status == 2 and (.[0].error.error.reason | test(\"unterminated double quote\"))'" sh "$OUT"
+run env DEV="$A" $V -p batch b9.vmb
+check "batch -p prints the array indented" sh -c "[ \"\$(head -c 1 \"\$1\")\" = '[' ] && [ \$(wc -l <\"\$1\") -gt 3 ] && jq -e 'length == 1' \"\$1\"" sh "$OUT_FILE"
+
+# An echo after an expect state prints (the expectation's own -j used to linger).
+printf 'expect state %s running\necho after the expectation\n' "$A" >b10.vmb
+run $V batch b10.vmb
+check_out "^after the expectation$" "echo after expect state prints"
+
+# A comment that ends in a backslash continues nothing: the next line runs.
+printf '# a comment \\\necho after the comment\necho '"'"'a\\'"'"' b\n' >b11.vmb
+run $V batch b11.vmb
+check_rc 0 "a comment ending in a backslash"
+check_out "^after the comment$" "does not swallow the next line"
+check_out '^a\\ b$' "a backslash inside single quotes is literal, as in sh"
+
+# write: a scenario arms the test driver's knobs itself; only under /sys.
+cat >b12.vmb <<EOT
+write $DBG/$A/fail_state 1 5
+expect fail EIO
+state set $A stop
+write $DBG/$A/fail_state off
+EOT
+run $V batch b12.vmb
+check_rc 0 "write arms the driver's fault injection from the scenario"
+is "$(cat "$DBG/$A/fail_state")" off "and disarms it"
+printf 'write ./b12.vmb x\n' >b13.vmb
+run $V batch b13.vmb
+check_rc 2 "write outside /sys is refused (exit 2)"
+check_err "b13.vmb:1: write: '\./b12.vmb' is not under /sys" "and says why"
+check "the file was not touched" grep -q "fail_state off" b12.vmb
+printf 'write %s/%s/fail_state bogus\n' "$DBG" "$A" >b14.vmb
+run $V batch b14.vmb
+check_rc 1 "a knob that refuses the value fails the line"
+check_err "b14.vmb:1: write: '.*fail_state' refused 'bogus': invalid argument" "with the knob's errno"
+
+# open and close inside a batch: the device moves to the holder with its
+# state, the holder takes no other device, and the batch keeps no zombie.
+# The pattern of a device's VFIO node in `ls -l /proc/PID/fd`: its group, or its cdev (iommufd way).
+vfio_node_re() {
+	_c=$(ls "/sys/bus/pci/devices/$1/vfio-dev" 2>/dev/null)
+	echo "/dev/vfio/($(iommu_group_of "$1")${_c:+|devices/$_c})\$"
+}
+zombies_of() { for _s in /proc/[0-9]*/stat; do awk -v p="$1" '$3 == "Z" && $4 == p' "$_s" 2>/dev/null; done | grep -c .; }
+cat >b15.vmb <<EOT
+state get $B
+state set $A stop-copy
+open $A
+expect state $A stop-copy
+echo opened
+sleep 4
+close $A
+echo closed
+sleep 4
+EOT
+$V batch b15.vmb >b15.out 2>b15.err &
+bpid=$!
+i=0
+while ! grep -q '^opened$' b15.out && [ $i -lt 150 ]; do sleep 0.2; i=$((i + 1)); done
+h=$(sed -n 's/.*held by pid \([0-9]*\).*/\1/p' b15.out)
+check "the batch's open started a holder" kill -0 "${h:-0}"
+check "the state set before the open carried over to the holder (expect state)" grep -q '^opened$' b15.out
+diag_files() { for _f in "$@"; do diag "--- $_f"; while IFS= read -r _l; do diag "$_l"; done <"$_f"; done; }
+grep -q '^opened$' b15.out || diag_files b15.out b15.err
+ls -l "/proc/$h/fd" >h.fds 2>/dev/null
+check "the holder holds A" grep -Eq "$(vfio_node_re "$A")" h.fds
+check "the holder does not hold B, which only the batch holds" sh -c "! grep -Eq '$(vfio_node_re "$B")' h.fds"
+check "the holder is not the batch's child" sh -c "[ \"\$(awk '{ print \$4 }' /proc/$h/stat)\" != $bpid ]"
+i=0
+while ! grep -q '^closed$' b15.out && [ $i -lt 150 ]; do sleep 0.2; i=$((i + 1)); done
+is "$(zombies_of "$bpid")" 0 "the ended holder is no zombie of the batch"
+check "the holder is gone" sh -c "! kill -0 $h 2>/dev/null"
+run $V state get "$A"
+check_rc 0 "after close the batch no longer holds A: another process opens it"
+check_out "^running$" "and finds it back in running"
+run $V state get "$B"
+check_rc 1 "B stays held by the batch"
+rc=0
+wait "$bpid" || rc=$?
+is "$rc" 0 "the batch with open and close exits 0"
 
 run $V batch /nonexistent.vmb
 check_rc 1 "a missing batch file exits 1"

@@ -34,6 +34,25 @@ drive "" 'save 0000:0\t\t' '\025' '\003' 'exit\n'
 check "Tab lists the VFIO devices from sysfs" grep -q "$E1000E" screen.clean
 check "Ctrl-C abandons the line and the shell goes on" grep -q "vfiomig> exit" screen.clean
 
+# A device a session holds: the shell runs here and sends each line to the session.
+run $V open "$A"
+hs=$(printf '%s' "$OUT" | sed -n 's/.*held by pid \([0-9]*\).*/\1/p')
+drive "$A" "state set $A stop-copy\n" "state get $A\n" 'exit\n'
+check "the prompt shows the session's device and state" grep -q "vfiomig $A \[running\]> " screen.clean
+check "and follows the state the session's holder set" grep -q "vfiomig $A \[stop-copy\]> " screen.clean
+check "the shell's line ran in the session" grep -q "pid $hs: runs 'state set $A stop-copy'" "/run/vfiomig/$A.log"
+check "the shell itself did not run inside the holder" sh -c "! grep -q \"runs 'shell\" /run/vfiomig/$A.log"
+is "$($V state get "$A")" stop-copy "after the shell the session still holds the state"
+run $V close "$A"
+check_rc 0 "close the session"
+
+# open and close in the shell: the held device moves to the holder, and close closes it.
+drive "" "state set $A stop-copy\n" "open $A\n" "state get $A\n" "close $A\n" "state get $A\n" 'exit\n'
+check "open in the shell moves the device to the session" grep -q "$A moved to the session with its state" screen.clean
+check "the session has the state the shell set" grep -qx "stop-copy" screen.clean
+check "after close the shell holds it no more: a new open finds it running" grep -qx "running" screen.clean
+is "$(grep -x -e stop-copy -e running screen.clean | tail -n 2 | tr '\n' ' ')" "stop-copy running " "in that order"
+
 drive "" 'state get "oops\n' 'frobnicate\n' 'exit\n'
 check "a quoting error is reported, the shell goes on" grep -q "unterminated double quote" screen.clean
 check "an unknown command is reported, the shell goes on" grep -q "unknown command 'frobnicate'" screen.clean
