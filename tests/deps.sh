@@ -10,12 +10,13 @@ BUILD_PKGS=(gcc make pkg-config libc6-dev libpci-dev libmnl-dev libcjson-dev
 # kernels with their headers (out-of-tree test driver), the 6.12 source
 # (upstream's mtty sample, and the lab kernel), what building that kernel
 # needs (tests/lab/kernel/build.sh: bison, flex, bc, libelf for objtool),
-# and the tools the lab scripts call or copy into the guest (devlink).
+# and the tools the lab scripts call or copy into the guest (devlink, socat;
+# prlimit is util-linux's).
 LAB_PKGS=(qemu-system-x86 busybox-static kmod cpio xz-utils zstd
 	linux-image-amd64 linux-headers-amd64
 	linux-image-6.12-amd64 linux-headers-6.12-amd64 linux-source-6.12
 	bison flex bc libelf-dev
-	binutils coreutils gzip tar jq pciutils iproute2)
+	binutils coreutils gzip tar jq pciutils iproute2 socat util-linux)
 
 want=("${BUILD_PKGS[@]}" "${LAB_PKGS[@]}")
 # One dpkg-query for all: it lists known packages with their status word

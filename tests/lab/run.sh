@@ -36,9 +36,10 @@ Environment:
   LAB_CMDLINE       extra guest kernel command line
   LAB_VERBOSE       1: show the whole serial console, kernel boot included
   LAB_EXTRA_BINS    host programs copied into the guest's /usr/bin with their libraries
-                    (default "jq setpriv script devlink": JSON checks, dropping
-                    privileges, driving the shell through a pseudo-terminal,
-                    devlink on netdevsim)
+                    (default "jq setpriv script devlink socat prlimit": JSON
+                    checks, dropping privileges, driving the shell through a
+                    pseudo-terminal, devlink on netdevsim, a session client that
+                    connects and says nothing, a holder short of fds)
   LAB_KERNEL_CACHE  where the lab kernel is cached (see tests/lab/kernel/build.sh --help)
 Output goes to build/lab/<kernel>/ (serial.log, build logs, initramfs).
 EOF
@@ -72,7 +73,7 @@ LAB_TEST_TIMEOUT=${LAB_TEST_TIMEOUT:-600}
 LAB_MEM=${LAB_MEM:-1G}
 LAB_CMDLINE=${LAB_CMDLINE:-}
 LAB_VERBOSE=${LAB_VERBOSE:-0}
-LAB_EXTRA_BINS=${LAB_EXTRA_BINS-jq setpriv script devlink}
+LAB_EXTRA_BINS=${LAB_EXTRA_BINS-jq setpriv script devlink socat prlimit}
 LAB_QEMU=${LAB_QEMU:-qemu-system-x86_64}
 
 note() { printf 'lab: %s\n' "$*"; }

@@ -210,6 +210,20 @@ check_err "$B was returned to running" "both devices"
 check "no bundle is left behind" sh -c '! ls /tmp/fail.bundle* 2>/dev/null | grep -q .'
 echo off >"$DBG/$B/fail_state"
 
+# A session holding the set: the state lasts between commands, and save reads the streams it holds.
+run $V open "$A" "$B"
+check_rc 0 "open A B holds the set in one session"
+run $V state set "$A" "$B" stop-copy
+check_rc 0 "state set of the set runs in the session"
+clear_arcs
+run $V save "$A" "$B" -o /tmp/held.bundle
+check_rc 0 "save of the held set exits 0"
+is "$(arcs_of "$A") / $(arcs_of "$B")" "stop / stop" "it read the held streams without a new stop-copy, then stopped"
+run $V blob inspect /tmp/held.bundle
+check_out "^verdict +ok$" "and the bundle checks out"
+$V close "$A" >/dev/null 2>&1
+rm -f /tmp/held.bundle
+
 # An upstream driver in the set, where the kernel has mtty.
 if [ -n "$MTTY_A" ] && [ -n "$MTTY_B" ]; then
 	run $V save "$A" "$MTTY_A" -o /tmp/mixed.bundle
