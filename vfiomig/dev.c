@@ -643,10 +643,20 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* "running -> running-p2p -> stop", the walk from CUR through the N states of PATH. */
+static void path_str(enum mig_state cur, const enum mig_state *path, int n, char *buf, size_t len)
+{
+	size_t off = snprintf(buf, len, "%s", mig_state_name(cur));
+	int i;
+
+	for (i = 0; i < n && off < len; i++)
+		off += snprintf(buf + off, len - off, " -> %s", mig_state_name(path[i]));
+}
+
 int dev_set_state(struct vm_dev *d, enum mig_state target, int *data_fd)
 {
 	enum mig_state path[MIG_PATH_MAX], cur, after;
-	char hint[256];
+	char hint[256], walk[160];
 	int fd = -1, ret, n, i;
 	double t0;
 
@@ -696,10 +706,17 @@ int dev_set_state(struct vm_dev *d, enum mig_state target, int *data_fd)
 				"%s -> %s failed at the first step (%s -> %s): %s; the device stayed in %s",
 				mig_state_name(cur), mig_state_name(target), mig_state_name(cur),
 				mig_state_name(path[0]), vm_strerror(ret), mig_state_name(cur));
+	if (i < n)
+		return vm_error(ret, "cannot move", d->name, hint,
+				"%s -> %s failed after %d of %d steps: %s; the device is now in %s",
+				mig_state_name(cur), mig_state_name(target), i + 1, n,
+				vm_strerror(ret), mig_state_name(after));
+	/* Not a state the kernel's walk passes through: the driver went its own way. */
+	path_str(cur, path, n, walk, sizeof(walk));
 	return vm_error(ret, "cannot move", d->name, hint,
-			"%s -> %s failed after %d of %d steps: %s; the device is now in %s",
-			mig_state_name(cur), mig_state_name(target), i < n ? i + 1 : 0, n,
-			vm_strerror(ret), mig_state_name(after));
+			"%s -> %s failed: %s; the device ended in %s, off the predicted path (%s)",
+			mig_state_name(cur), mig_state_name(target), vm_strerror(ret),
+			mig_state_name(after), walk);
 }
 
 static void id_u16(const char *dir, const char *attr, uint16_t *v)
