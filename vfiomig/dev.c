@@ -23,6 +23,8 @@ static void dev_init(struct vm_dev *d)
 	memset(d, 0, sizeof(*d));
 	d->group = -1;
 	d->fd = d->group_fd = d->container_fd = d->iommufd = d->data_fd = -1;
+	d->wake.fd = -1;
+	d->wake.woke_after = -1;
 }
 
 /* Fills what sysfs knows about the device at D->sysfs. */
@@ -476,7 +478,7 @@ int dev_open(struct vm_dev *d)
 
 void dev_close(struct vm_dev *d)
 {
-	int *fds[] = { &d->data_fd, &d->fd, &d->iommufd, &d->group_fd, &d->container_fd };
+	int *fds[] = { &d->data_fd, &d->fd, &d->iommufd, &d->group_fd, &d->container_fd, &d->wake.fd };
 	size_t i;
 
 	if (d->owner) {
