@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -439,9 +441,12 @@ static void bitmaps_free(struct bitmaps *b, bool owned)
 	memset(b, 0, sizeof(*b));
 }
 
+/* OBJECT names what the bitmaps are for (a device, a file) in the message when memory runs out. */
 static int bitmaps_alloc(struct bitmaps *b, const struct dirty_range *r, size_t n, uint64_t page_size,
-			 bool buffers)
+			 bool buffers, const char *object)
 {
+	uint64_t bytes = 0;
+	char size[32];
 	size_t i;
 
 	b->n = n;
@@ -453,8 +458,9 @@ static int bitmaps_alloc(struct bitmaps *b, const struct dirty_range *r, size_t 
 	for (i = 0; i < n; i++) {
 		b->pages[i] = range_pages(&r[i], page_size);
 		b->len[i] = bitmap_bytes(b->pages[i]);
-		if (!buffers)
-			continue;
+		bytes += b->len[i];
+	}
+	for (i = 0; buffers && i < n; i++) {
 		/* The kernel only sets bits: the buffer starts zeroed, and is zeroed again per report. */
 		b->bm[i] = calloc(1, b->len[i]);
 		if (!b->bm[i])
@@ -463,22 +469,32 @@ static int bitmaps_alloc(struct bitmaps *b, const struct dirty_range *r, size_t 
 	return 0;
 free_all:
 	bitmaps_free(b, buffers);
-	return vm_error(ENOMEM, "cannot allocate the dirty bitmaps", NULL, "report less at a time", NULL);
+	return vm_error(ENOMEM, "cannot allocate the dirty bitmaps of", object,
+			"report fewer or smaller ranges at a time, or use a larger --page-size",
+			"%zu range%s at pages of %" PRIu64 " bytes need %s of bitmap", n,
+			n == 1 ? "" : "s", page_size,
+			bytes ? fmt_size(bytes, size, sizeof(size)) : "more memory than is free");
 }
 
-/* REPORT of every range: reads and clears the log. */
+/*
+ * REPORT of every range: reads and clears the log. *NREAD gets the number
+ * of ranges read before a failure: their logs are cleared in the driver,
+ * so what they said must still reach the user.
+ */
 static int report_all(const struct vm_dev *d, const struct dirty_range *r, uint64_t page_size,
-		      struct bitmaps *b)
+		      struct bitmaps *b, size_t *nread)
 {
 	size_t i;
 	int ret;
 
 	for (i = 0; i < b->n; i++) {
+		*nread = i;
 		memset(b->bm[i], 0, b->len[i]);
 		ret = vfio_dma_logging_report(d->fd, &r[i], page_size, b->bm[i]);
 		if (ret)
 			return explain_report(d, ret, &r[i]);
 	}
+	*nread = b->n;
 	return 0;
 }
 
@@ -551,17 +567,76 @@ static void print_dirty(const struct dirty_range *r, uint64_t page_size, const s
 		out_text("  ... and %" PRIu64 " more (--max-extents 0 lists them all)\n", runs - shown);
 }
 
+/* "range 2" or "ranges 2 to 4", counting from 1 as the command line does. */
+static const char *span_name(size_t from, size_t to, char *buf, size_t len)
+{
+	if (from == to)
+		snprintf(buf, len, "range %zu", from);
+	else
+		snprintf(buf, len, "ranges %zu to %zu", from, to);
+	return buf;
+}
+
+/* A range as "0x200000-0x20ffff", text only. */
+static void print_range(const char *key, const char *label, const struct dirty_range *r)
+{
+	out_obj_open(key);
+	out_u64("iova", label, r->iova);
+	out_text("-0x%" PRIx64, r->iova + (r->length - 1));
+	out_u64("length", NULL, r->length);
+	out_obj_close();
+}
+
+/*
+ * After a REPORT failed on range NREAD: the ranges before it were read and
+ * cleared, so their pages are printed (nothing else holds them any more);
+ * the failed range's log is lost, and the ranges after it were not read.
+ */
+static void print_partial(const struct vm_dev *d, const struct dirty_range *r, size_t n,
+			  uint64_t page_size, const struct bitmaps *b, size_t nread,
+			  uint64_t max_extents)
+{
+	struct bitmaps part = *b;
+	char first[64];
+	size_t i;
+
+	part.n = nread;
+	print_dirty(r, page_size, &part, max_extents);
+	print_range("lost_range", "lost         0x%" PRIx64, &r[nread]);
+	out_text(": the failed report lost its log, count all of it dirty\n");
+	out_arr_open("unread_ranges");
+	for (i = nread + 1; i < n; i++) {
+		print_range(NULL, "not read     0x%" PRIx64, &r[i]);
+		out_text("\n");
+	}
+	out_arr_close();
+	if (nread)
+		vm_note("%s of %s %s read and cleared before range %zu failed: the dirty pages above are all that is left of %s log",
+			span_name(1, nread, first, sizeof(first)), d->name, nread == 1 ? "was" : "were",
+			nread + 1, nread == 1 ? "its" : "their");
+	if (nread + 1 < n)
+		vm_note("%s %s not read: a later report may still find %s log, unless the driver's tracker failed",
+			span_name(nread + 2, n, first, sizeof(first)), n - nread == 2 ? "was" : "were",
+			n - nread == 2 ? "its" : "their");
+}
+
 /* START succeeded; a page size that is no power of two is a driver bug we must not divide by. */
 static int check_chosen(const struct vm_dev *d, uint64_t chosen)
 {
-	int ret;
+	int ret, sret;
 
 	if (is_pow2(chosen))
 		return 0;
+	sret = vfio_dma_logging_stop(d->fd);
+	if (sret)
+		return vm_error(EPROTO, "cannot start dirty logging on", d->name,
+				held(d) ? "'vfiomig close' ends the session, and the logging with it" : NULL,
+				"the driver chose page size %" PRIu64 ", which is not a power of two; stopping the logging again failed too (%s)%s",
+				chosen, vm_strerror(sret),
+				held(d) ? ": it may still be logging" : ", and closing the device stops it");
 	ret = vm_error(EPROTO, "cannot start dirty logging on", d->name, NULL,
 		       "the driver chose page size %" PRIu64 ", which is not a power of two; logging was stopped again",
 		       chosen);
-	vfio_dma_logging_stop(d->fd);
 	return ret;
 }
 
@@ -648,6 +723,7 @@ static int run_report(int argc, char **argv)
 	struct dirty_opts o = { 0 };
 	struct bitmaps b = { 0 };
 	struct vm_dev d;
+	size_t nread;
 	int ret, optind = parse(&cmd_dirty_report, argc, argv, &o);
 
 	ret = optind < 0 ? optind : need_ranges(&o, "report");
@@ -660,14 +736,19 @@ static int run_report(int argc, char **argv)
 		ret = dev_get(argv[optind], &d);
 	if (ret)
 		goto free_opts;
-	ret = bitmaps_alloc(&b, o.r, o.n, o.page_size, true);
+	ret = bitmaps_alloc(&b, o.r, o.n, o.page_size, true, d.name);
 	if (ret)
 		goto close_dev;
-	ret = report_all(&d, o.r, o.page_size, &b);
-	if (ret)
+	ret = report_all(&d, o.r, o.page_size, &b, &nread);
+	/* One range: the error says all there is. */
+	if (ret && o.n == 1)
 		goto free_bitmaps;
 	out_str("device", "device       %s\n", d.name);
 	out_u64("page_size", "page size    %" PRIu64 "\n", o.page_size);
+	if (ret) {
+		print_partial(&d, o.r, o.n, o.page_size, &b, nread, o.max_extents);
+		goto free_bitmaps;
+	}
 	if (o.bitmap_out) {
 		/* Written before printing: the log is cleared, this file is all that is left of it. */
 		ret = write_bitmap(o.bitmap_out, b.bm[0], b.len[0]);
@@ -714,14 +795,28 @@ static int run_stop(int argc, char **argv)
 	return ret;
 }
 
-/* Sleeps SECS unless interrupted (SIGINT and SIGTERM end the wait: no SA_RESTART). */
+/*
+ * Sleeps SECS unless interrupted. SIGINT, SIGTERM and SIGIO (a session
+ * holder's client going away) are let in only inside ppoll(), so none can
+ * land between the check of the flag and the sleep and be lost.
+ */
 static void pause_for(double secs)
 {
-	struct timespec ts = { .tv_sec = (time_t)secs,
-			       .tv_nsec = (long)((secs - (double)(time_t)secs) * 1e9) };
+	double end = mono_now() + secs, left;
+	sigset_t block, orig;
+	struct timespec ts;
 
-	while (!io_interrupted && nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGIO);
+	sigprocmask(SIG_BLOCK, &block, &orig);
+	while (!io_interrupted && (left = end - mono_now()) > 0) {
+		ts.tv_sec = (time_t)left;
+		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+		ppoll(NULL, 0, &ts, &orig);
+	}
+	sigprocmask(SIG_SETMASK, &orig, NULL);
 }
 
 /*
@@ -742,6 +837,7 @@ static int run_watch(int argc, char **argv)
 	struct bitmaps b = { 0 };
 	uint64_t chosen, rpage, round = 0;
 	struct vm_dev d;
+	size_t nread;
 	char why[320];
 	double t0;
 	int ret, sret, optind = parse(&cmd_dirty_watch, argc, argv, &o);
@@ -778,7 +874,7 @@ static int run_watch(int argc, char **argv)
 	print_started(&d, o.r, o.n, o.page_size, chosen);
 	rpage = report_page(&o, chosen);
 	out_u64("report_page_size", rpage == chosen ? NULL : "reports use pages of %" PRIu64 "\n", rpage);
-	ret = bitmaps_alloc(&b, o.r, o.n, rpage, true);
+	ret = bitmaps_alloc(&b, o.r, o.n, rpage, true, d.name);
 	if (ret)
 		goto stop_log;
 
@@ -788,9 +884,17 @@ static int run_watch(int argc, char **argv)
 			pause_for(o.interval);
 		if (io_interrupted)
 			break;
-		ret = report_all(&d, o.r, rpage, &b);
-		if (ret)
+		ret = report_all(&d, o.r, rpage, &b, &nread);
+		if (ret) {
+			if (o.n > 1) {
+				out_obj_open(NULL);
+				out_u64("round", "report %" PRIu64, round + 1);
+				out_dbl("seconds", " at %.3f s (failed)\n", mono_now() - t0);
+				print_partial(&d, o.r, o.n, rpage, &b, nread, o.max_extents);
+				out_obj_close();
+			}
 			break;
+		}
 		out_obj_open(NULL);
 		out_u64("round", "report %" PRIu64, ++round);
 		out_dbl("seconds", " at %.3f s\n", mono_now() - t0);
@@ -951,7 +1055,7 @@ static int run_decode(int argc, char **argv)
 	ret = check_report(&r, 1, o.page_size);
 	if (ret)
 		goto free_file;
-	ret = bitmaps_alloc(&b, &r, 1, o.page_size, false);
+	ret = bitmaps_alloc(&b, &r, 1, o.page_size, false, path);
 	if (ret)
 		goto free_file;
 	if (b.pages[0] > bits) {

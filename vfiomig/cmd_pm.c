@@ -41,7 +41,9 @@ static const struct vm_cmd cmd_pm_enter = {
 		"config space through sysfs (lspci) does not, except from D3cold.\n"
 		"\n"
 		"  --wakeup          enter with a wake eventfd (LOW_POWER_ENTRY_WITH_WAKEUP):\n"
-		"                    the first wake signals it and ends low power (single-shot)\n"
+		"                    the first wake signals it and ends low power (single-shot);\n"
+		"                    in a session the holder keeps it, and 'pm status' says\n"
+		"                    whether and when it fired\n"
 		"  --wait[=SECONDS]  keep the device in low power and wait: with --wakeup until\n"
 		"                    it wakes (exit 0) or SECONDS pass (exit 5); without, for\n"
 		"                    SECONDS (exit 0), the device suspending again after each\n"
@@ -72,7 +74,9 @@ static const struct vm_cmd cmd_pm_status = {
 	.summary = "print a device's power state without waking it",
 	.help = "Prints the runtime PM status, the PCI power state and the runtime PM\n"
 		"control from sysfs. It never opens the device, since any access would\n"
-		"wake it, so it works while another process holds the device.\n",
+		"wake it, so it works while another process holds the device. In the\n"
+		"session that entered low power with --wakeup it also says whether the\n"
+		"wake eventfd fired, and after how long in low power.\n",
 };
 
 static const struct vm_cmd *const pm_subcommands[] = {
@@ -158,11 +162,13 @@ static int wait_for_wake(int efd, double timeout, double t0, enum wait_end *end,
 
 	/*
 	 * SIGINT and SIGTERM are let in only inside ppoll(), so a Ctrl-C can
-	 * never land between the check of the flag and the wait and be lost.
+	 * never land between the check of the flag and the wait and be lost;
+	 * so is SIGIO, which tells a session holder that its client went away.
 	 */
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGIO);
 	sigprocmask(SIG_BLOCK, &block, &orig);
 	for (;;) {
 		if (io_interrupted) {
@@ -220,19 +226,72 @@ static void show_power(const struct vm_dev *d, const char *prefix)
 	out_text("\n");
 }
 
-static int explain_low_power_error(const struct vm_dev *d, int err, const char *feature)
+static int explain_low_power_error(const struct vm_dev *d, int err, const char *feature, bool entering)
 {
+	const char *what = entering ? "cannot enter low power" : "cannot leave low power";
+
 	if (err == -ENOTTY)
 		return vm_error(err, "low power is not supported by", d->name,
 				d->mdev ? NULL : "low power needs vfio-pci or a variant driver, from Linux 6.1",
 				"driver %s does not implement %s", d->driver, feature);
-	if (err == -EINVAL)
-		return vm_error(err, "cannot enter low power", d->name,
+	if (err == -EINVAL && entering)
+		return vm_error(err, what, d->name,
 				"'vfiomig pm exit' ends an earlier entry of the same session",
 				"the driver refused %s (EINVAL): the device may already be in low power",
 				feature);
-	return vm_error(err, "cannot use low power of", d->name, NULL, "%s: %s", feature,
-			vm_strerror(err));
+	return vm_error(err, what, d->name,
+			entering ? NULL : "closing the device ends low power too ('vfiomig close' for a session)",
+			"%s: %s", feature, vm_strerror(err));
+}
+
+/*
+ * The wake eventfd a holder keeps after 'pm enter --wakeup' (struct
+ * vm_wake): armed at the entry, read without blocking by later commands.
+ */
+static void wake_clear(struct vm_dev *h)
+{
+	if (h->wake.fd >= 0)
+		close(h->wake.fd);
+	memset(&h->wake, 0, sizeof(h->wake));
+	h->wake.fd = -1;
+	h->wake.woke_after = -1;
+}
+
+static void wake_arm(struct vm_dev *h, int efd, double t_entry)
+{
+	struct sysfs_pm pm;
+
+	wake_clear(h);
+	h->wake.fd = efd;
+	h->wake.entered = true;
+	h->wake.t_entry = t_entry;
+	if (!sysfs_pm_read(h->sysfs, &pm) && pm.has_suspended_ms) {
+		h->wake.suspended_ms = pm.suspended_ms;
+		h->wake.has_suspended_ms = true;
+	}
+}
+
+/*
+ * Whether the armed eventfd has fired since: the kernel signals it from
+ * the runtime resume that ends low power. The time the device spent
+ * suspended since the entry (runtime_suspended_time stops at the wake)
+ * says when that was, however late we look.
+ */
+static void wake_poll(struct vm_dev *h)
+{
+	struct sysfs_pm pm;
+	uint64_t count;
+
+	if (h->wake.fd < 0 || read(h->wake.fd, &count, sizeof(count)) != (ssize_t)sizeof(count))
+		return;
+	h->wake.fired = true;
+	h->wake.count += count;
+	if (h->wake.has_suspended_ms && !sysfs_pm_read(h->sysfs, &pm) && pm.has_suspended_ms &&
+	    pm.suspended_ms >= h->wake.suspended_ms)
+		h->wake.woke_after = (double)(pm.suspended_ms - h->wake.suspended_ms) / 1e3;
+	/* Single-shot: the kernel has let go of it. */
+	close(h->wake.fd);
+	h->wake.fd = -1;
 }
 
 /* Before entry, while the device is awake: what will keep the entry from showing. */
@@ -300,8 +359,15 @@ static int run_enter(int argc, char **argv)
 	ret = vfio_low_power_enter(d.fd, efd);
 	t0 = mono_now();
 	if (ret) {
-		ret = explain_low_power_error(&d, ret, feature);
+		ret = explain_low_power_error(&d, ret, feature, true);
 		goto close_efd;
+	}
+	/* A holder keeps the wake eventfd for later commands; a new entry replaces an older one. */
+	if (d.owner && o.wakeup && !o.wait) {
+		wake_arm(d.owner, efd, t0);
+		efd = -1;
+	} else if (d.owner) {
+		wake_clear(d.owner);
 	}
 	out_str("device", "%s: ", d.name);
 	out_str("feature", "entered low power (%s)", feature);
@@ -323,8 +389,9 @@ static int run_enter(int argc, char **argv)
 	out_text("\n");
 	if (!o.wait) {
 		if (d.owner)
-			vm_note("%s stays in low power while its session holds it: 'vfiomig pm exit %s' or 'vfiomig close %s' ends it; any access through the device fd (config space, BARs, an ioctl) wakes it",
-				d.name, d.name, d.name);
+			vm_note("%s stays in low power while its session holds it: 'vfiomig pm exit %s' or 'vfiomig close %s' ends it; any access through the device fd (config space, BARs, an ioctl) wakes it%s",
+				d.name, d.name, d.name,
+				o.wakeup ? ", and 'vfiomig pm status' then says the wake eventfd fired" : "");
 		else
 			vm_note("low power lasts only while vfiomig holds %s: it ends now, as vfiomig exits and closes the device ('vfiomig open %s' or --wait keeps it); any access through the device fd (config space, BARs, an ioctl) wakes it",
 				d.name, d.name);
@@ -344,6 +411,13 @@ static int run_enter(int argc, char **argv)
 	out_dbl("seconds", NULL, secs);
 	switch (end) {
 	case WAIT_WOKE:
+		if (d.owner) {
+			/* What pm status reports later in the same holder. */
+			d.owner->wake.entered = d.owner->wake.fired = true;
+			d.owner->wake.t_entry = t0;
+			d.owner->wake.count = count;
+			d.owner->wake.woke_after = secs;
+		}
 		out_text("%s: woke after %.3f s", d.name, secs);
 		out_u64("wake_count", " (wake eventfd count %" PRIu64 ")\n", count);
 		out_text("low power ended with the wake (single-shot): the device stays awake until a new entry\n");
@@ -379,6 +453,7 @@ close_dev:
 static int run_exit(int argc, char **argv)
 {
 	struct vm_dev d;
+	bool woke;
 	int ret, optind = vm_getopt(&cmd_pm_exit, argc, argv, vm_no_options, NULL);
 
 	if (optind < 0)
@@ -389,13 +464,21 @@ static int run_exit(int argc, char **argv)
 	ret = dev_get(argv[optind], &d);
 	if (ret)
 		return ret;
+	/* Look before the exit: its own ioctl wakes the device, which fires the eventfd too. */
+	if (d.owner)
+		wake_poll(d.owner);
+	woke = d.owner && d.owner->wake.entered && d.owner->wake.fired;
 	ret = vfio_low_power_exit(d.fd);
+	if (d.owner)
+		wake_clear(d.owner);
 	if (ret) {
-		ret = explain_low_power_error(&d, ret, "LOW_POWER_EXIT");
+		ret = explain_low_power_error(&d, ret, "LOW_POWER_EXIT", false);
 		goto close_dev;
 	}
 	out_str("device", "%s: ", d.name);
-	out_str("feature", "out of low power (%s)\n", "LOW_POWER_EXIT");
+	out_str("feature", "out of low power (%s)", "LOW_POWER_EXIT");
+	out_bool("woke_before", woke ? "; it had woken already (the wake eventfd fired)" : NULL, woke);
+	out_text("\n");
 	show_power(&d, "");
 	if (!d.owner)
 		vm_note("a device is in low power only while the process that entered it holds it: a vfiomig of its own finds it awake, and LOW_POWER_EXIT does nothing then ('vfiomig open %s' holds it across commands)",
@@ -420,6 +503,33 @@ static int vfio_holders(const struct vm_dev *d, struct holder *h, int max)
 		n = proc_holders(path, h, max);
 	}
 	return n < 0 ? 0 : n;
+}
+
+/*
+ * In the process that holds the device (a session's holder runs this
+ * command): the wake eventfd of its last 'pm enter --wakeup', if any.
+ */
+static void show_wake(struct vm_dev *h)
+{
+	if (!h || !h->wake.entered) {
+		out_null("wake", NULL);
+		return;
+	}
+	wake_poll(h);
+	out_obj_open("wake");
+	out_text("wake eventfd    ");
+	out_bool("fired", h->wake.fired ? "fired" : "armed, not fired: no wake yet", h->wake.fired);
+	out_u64("count", h->wake.fired ? " (count %" PRIu64 ")" : NULL, h->wake.count);
+	if (h->wake.woke_after >= 0)
+		out_dbl("woke_after_seconds", "; the device woke after %.3f s in low power",
+			h->wake.woke_after);
+	else
+		out_null("woke_after_seconds", NULL);
+	out_dbl("entered_seconds_ago", "; entered %.3f s ago\n", mono_now() - h->wake.t_entry);
+	out_obj_close();
+	if (h->wake.fired)
+		vm_note("the wake ended low power (single-shot): %s stays awake until a new 'pm enter'",
+			h->name);
 }
 
 static int run_status(int argc, char **argv)
@@ -467,6 +577,7 @@ static int run_status(int argc, char **argv)
 	}
 	out_arr_close();
 	out_text("%s\n", n ? "" : " nobody");
+	show_wake(dev_held_find(d.name));
 
 	suspended = !strcmp(pm.runtime_status, "suspended");
 	if (suspended && dev_is_vfio(&d) && !d.mdev)

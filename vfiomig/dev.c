@@ -23,6 +23,8 @@ static void dev_init(struct vm_dev *d)
 	memset(d, 0, sizeof(*d));
 	d->group = -1;
 	d->fd = d->group_fd = d->container_fd = d->iommufd = d->data_fd = -1;
+	d->wake.fd = -1;
+	d->wake.woke_after = -1;
 }
 
 /* Fills what sysfs knows about the device at D->sysfs. */
@@ -108,28 +110,86 @@ bool dev_is_vfio(const struct vm_dev *d)
 	return d->mdev || d->cdev[0] || strstr(d->driver, "vfio");
 }
 
-/* "in use by pid 1234 (qemu-system-x86)", from whoever has PATH open. */
-static void describe_holders(const char *path, char *buf, size_t len)
+/*
+ * Appends "pid 1234 (qemu-system-x86) through PATH" for whoever has PATH
+ * open and is not listed yet; returns how many it added.
+ */
+static int add_holders(const char *path, struct holder *seen, int *nseen, char *buf, size_t len,
+		       size_t *off)
 {
 	struct holder h[MAX_HOLDERS];
-	int n = proc_holders(path, h, MAX_HOLDERS), i;
-	size_t off;
+	int n = proc_holders(path, h, MAX_HOLDERS), added = 0, i, j;
 
-	if (n <= 0) {
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < *nseen && seen[j].pid != h[i].pid; j++)
+			;
+		if (j < *nseen || *nseen == 2 * MAX_HOLDERS || *off >= len)
+			continue;
+		seen[(*nseen)++] = h[i];
+		*off += snprintf(buf + *off, len - *off, "%s pid %d (%s) through %s",
+				 *nseen > 1 ? "," : "", (int)h[i].pid, h[i].comm, path);
+		added++;
+	}
+	return added;
+}
+
+/*
+ * "in use by pid 1234 (qemu-system-x86) through /dev/vfio/12": whoever has
+ * the device's group node or its cdev open, since a holder of either keeps
+ * every other user out (the group node by open(), a bound cdev by
+ * BIND_IOMMUFD). Returns the number of holders found.
+ */
+static int describe_holders(const struct vm_dev *d, char *buf, size_t len)
+{
+	struct holder seen[2 * MAX_HOLDERS];
+	char path[64];
+	int nseen = 0, n = 0;
+	size_t off = snprintf(buf, len, "in use by");
+
+	if (d->group >= 0) {
+		snprintf(path, sizeof(path), "/dev/vfio/%d", d->group);
+		n += add_holders(path, seen, &nseen, buf, len, &off);
+	}
+	if (d->cdev[0]) {
+		snprintf(path, sizeof(path), "/dev/vfio/devices/%s", d->cdev);
+		n += add_holders(path, seen, &nseen, buf, len, &off);
+	}
+	if (!n)
 		snprintf(buf, len, "in use by another process (none visible in /proc%s)",
 			 geteuid() ? "; run as root to see all" : "");
-		return;
-	}
-	off = snprintf(buf, len, "in use by");
-	for (i = 0; i < n && off < len; i++)
-		off += snprintf(buf + off, len - off, "%s pid %d (%s)", i ? "," : "",
-				(int)h[i].pid, h[i].comm);
+	return n;
+}
+
+static int explain_busy(struct vm_dev *d)
+{
+	char reason[512];
+
+	describe_holders(d, reason, sizeof(reason));
+	return vm_error(EBUSY, "cannot open", d->name,
+			"a VFIO device has one user at a time: stop that process first", "%s", reason);
+}
+
+/*
+ * Drivers that leave a group viable: VFIO's own, and the kernel drivers
+ * that declare they do no DMA of their own (pci-stub, PCIe port services).
+ */
+static bool driver_keeps_viable(const char *dir, const char *drv)
+{
+	char vfio[32];
+
+	return !drv[0] || strstr(drv, "vfio") || !strcmp(drv, "pci-stub") ||
+	       !strcmp(drv, "pcieport") ||
+	       !sysfs_find_entry(dir, "vfio-dev", "vfio", vfio, sizeof(vfio));
 }
 
 struct group_scan {
 	const char *self;
+	int group;
 	char *buf;
 	size_t len, off;
+	char *blockers;
+	size_t blen, boff;
+	int nblockers;
 };
 
 static int list_group_member(const char *name, void *data)
@@ -137,25 +197,66 @@ static int list_group_member(const char *name, void *data)
 	struct group_scan *s = data;
 	char dir[PATH_MAX], drv[64];
 
-	if (!strcmp(name, s->self) || s->off >= s->len)
+	if (!strcmp(name, s->self))
 		return 0;
-	snprintf(dir, sizeof(dir), "/sys/bus/pci/devices/%s", name);
+	snprintf(dir, sizeof(dir), "/sys/kernel/iommu_groups/%d/devices/%s", s->group, name);
 	if (sysfs_link_name(dir, "driver", drv, sizeof(drv)))
-		strcpy(drv, "no driver");
-	s->off += snprintf(s->buf + s->off, s->len - s->off, "%s%s (%s)",
-			   s->off ? ", " : "", name, drv);
+		drv[0] = '\0';
+	if (s->off < s->len)
+		s->off += snprintf(s->buf + s->off, s->len - s->off, "%s%s (%s)",
+				   s->off ? ", " : "", name, drv[0] ? drv : "no driver");
+	if (!driver_keeps_viable(dir, drv)) {
+		if (s->boff < s->blen)
+			s->boff += snprintf(s->blockers + s->boff, s->blen - s->boff,
+					    "%secho %s > /sys/bus/pci/drivers/%s/unbind",
+					    s->boff ? "; " : "", name, drv);
+		s->nblockers++;
+	}
 	return 0;
+}
+
+/* Lists the other devices of D's group with their drivers; the count of those whose driver owns DMA. */
+static int scan_group(const struct vm_dev *d, struct group_scan *s)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices", d->group);
+	sysfs_each(path, list_group_member, s);
+	return s->nblockers;
+}
+
+/*
+ * A group is viable when no device in it is bound to a kernel driver that
+ * does DMA: VFIO cannot isolate one device of a group from the others.
+ * ERR is what the kernel answered (EPERM from BIND_IOMMUFD, or a synthetic
+ * EBUSY for GROUP_GET_STATUS without the VIABLE flag).
+ */
+static int explain_not_viable(struct vm_dev *d, int err)
+{
+	char members[512] = "", blockers[512] = "", hint[768];
+	struct group_scan scan = { d->name, d->group, members, sizeof(members), 0,
+				   blockers, sizeof(blockers), 0, 0 };
+
+	scan_group(d, &scan);
+	if (blockers[0])
+		snprintf(hint, sizeof(hint),
+			 "bind every device of group %d to vfio-pci, or unbind the ones with other drivers: %s",
+			 d->group, blockers);
+	else
+		snprintf(hint, sizeof(hint),
+			 "bind every device of group %d to vfio-pci, or unbind it from its driver", d->group);
+	return vm_error(err, "cannot open", d->name, hint,
+			"IOMMU group %d is not viable: it also holds %s", d->group,
+			members[0] ? members : "devices bound to other drivers");
 }
 
 static int explain_open_errno(struct vm_dev *d, int err, const char *path)
 {
-	char reason[512], hint[256];
+	char hint[256];
 
 	switch (-err) {
 	case EBUSY:
-		describe_holders(path, reason, sizeof(reason));
-		return vm_error(err, "cannot open", d->name,
-				"a VFIO device has one user at a time: stop that process first", "%s", reason);
+		return explain_busy(d);
 	case EACCES:
 	case EPERM:
 		snprintf(hint, sizeof(hint), "run as root, or give your user access to %s", path);
@@ -170,8 +271,7 @@ static int explain_open_errno(struct vm_dev *d, int err, const char *path)
 
 static int open_legacy(struct vm_dev *d)
 {
-	char path[64], members[512] = "", hint[256];
-	struct group_scan scan = { d->name, members, sizeof(members), 0 };
+	char path[64];
 	bool viable;
 	int ret;
 
@@ -186,6 +286,7 @@ static int open_legacy(struct vm_dev *d)
 	if (ret)
 		return explain_open_errno(d, ret, "/dev/vfio/vfio");
 
+	/* EBUSY here: another process has the group node open, or a cdev user has the device bound. */
 	snprintf(path, sizeof(path), "/dev/vfio/%d", d->group);
 	ret = vfio_group_open(d->group, &d->group_fd);
 	if (ret)
@@ -193,29 +294,49 @@ static int open_legacy(struct vm_dev *d)
 	ret = vfio_group_viable(d->group_fd, &viable);
 	if (ret)
 		return vm_error(ret, "cannot query IOMMU group of", d->name, NULL, NULL);
-	if (!viable) {
-		snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices", d->group);
-		sysfs_each(path, list_group_member, &scan);
-		snprintf(hint, sizeof(hint),
-			 "bind every device of group %d to vfio-pci, or unbind it from its driver",
-			 d->group);
-		return vm_error(EBUSY, "cannot open", d->name, hint,
-				"IOMMU group %d is not viable: it also holds %s", d->group,
-				members[0] ? members : "devices bound to other drivers");
-	}
+	if (!viable)
+		return explain_not_viable(d, -EBUSY);
 	ret = vfio_group_attach(d->group_fd, d->container_fd);
 	if (ret)
 		return vm_error(ret, "cannot attach IOMMU group of", d->name, NULL,
 				"group %d: %s", d->group, vm_strerror(ret));
 	ret = vfio_group_device(d->group_fd, d->name, &d->fd);
-	if (ret == -EBUSY && d->cdev[0]) {
-		snprintf(path, sizeof(path), "/dev/vfio/devices/%s", d->cdev);
-		return explain_open_errno(d, ret, path);
-	}
+	if (ret == -EBUSY)
+		return explain_busy(d);
 	if (ret)
 		return vm_error(ret, "cannot open", d->name, NULL, "VFIO_GROUP_GET_DEVICE_FD: %s",
 				vm_strerror(ret));
 	return 0;
+}
+
+/*
+ * BIND_IOMMUFD is where the cdev path finds out that the device is taken:
+ * opening the cdev itself succeeds for any number of processes.
+ */
+static int explain_bind(struct vm_dev *d, int err)
+{
+	char reason[512], hint[256];
+	struct group_scan scan = { d->name, d->group, NULL, 0, 0, NULL, 0, 0, 0 };
+
+	switch (-err) {
+	case EBUSY:
+		/* A process has the group node open (the legacy way). */
+		return explain_busy(d);
+	case EINVAL:
+		/* Another cdev user has it bound (the cdev way has no shared opens); else a refusal of ours. */
+		if (describe_holders(d, reason, sizeof(reason)) > 0)
+			return explain_busy(d);
+		break;
+	case EPERM:
+		/* A kernel driver owns DMA for the group; or the IOMMU cannot isolate interrupts. */
+		if (d->group >= 0 && scan_group(d, &scan) > 0)
+			return explain_not_viable(d, err);
+		snprintf(hint, sizeof(hint), "try --legacy; check that the IOMMU remaps interrupts (dmesg | grep -i remapping)");
+		return vm_error(err, "cannot open", d->name, hint,
+				"the kernel refused to bind it to iommufd (VFIO_DEVICE_BIND_IOMMUFD: EPERM) although no other device of its IOMMU group has a kernel driver: the IOMMU may lack interrupt remapping");
+	}
+	return vm_error(err, "cannot open", d->name, NULL, "VFIO_DEVICE_BIND_IOMMUFD: %s",
+			vm_strerror(err));
 }
 
 static int open_cdev(struct vm_dev *d)
@@ -232,7 +353,12 @@ static int open_cdev(struct vm_dev *d)
 		return explain_open_errno(d, ret, "/dev/iommu");
 	ret = vfio_cdev_bind(d->fd, d->iommufd);
 	if (ret)
-		return vm_error(ret, "cannot bind to iommufd", d->name, NULL, NULL);
+		return explain_bind(d, ret);
+	ret = vfio_cdev_attach_ioas(d->fd, d->iommufd);
+	if (ret)
+		return vm_error(ret, "cannot open", d->name, NULL,
+				"attaching it to an empty IOMMU address space (IOMMU_IOAS_ALLOC, VFIO_DEVICE_ATTACH_IOMMUFD_PT): %s",
+				vm_strerror(ret));
 	d->via_cdev = true;
 	return 0;
 }
@@ -355,7 +481,7 @@ int dev_open(struct vm_dev *d)
 
 void dev_close(struct vm_dev *d)
 {
-	int *fds[] = { &d->data_fd, &d->fd, &d->iommufd, &d->group_fd, &d->container_fd };
+	int *fds[] = { &d->data_fd, &d->fd, &d->iommufd, &d->group_fd, &d->container_fd, &d->wake.fd };
 	size_t i;
 
 	if (d->owner) {
@@ -535,10 +661,20 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* "running -> running-p2p -> stop", the walk from CUR through the N states of PATH. */
+static void path_str(enum mig_state cur, const enum mig_state *path, int n, char *buf, size_t len)
+{
+	size_t off = snprintf(buf, len, "%s", mig_state_name(cur));
+	int i;
+
+	for (i = 0; i < n && off < len; i++)
+		off += snprintf(buf + off, len - off, " -> %s", mig_state_name(path[i]));
+}
+
 int dev_set_state(struct vm_dev *d, enum mig_state target, int *data_fd)
 {
 	enum mig_state path[MIG_PATH_MAX], cur, after;
-	char hint[256];
+	char hint[256], walk[160];
 	int fd = -1, ret, n, i;
 	double t0;
 
@@ -588,10 +724,17 @@ int dev_set_state(struct vm_dev *d, enum mig_state target, int *data_fd)
 				"%s -> %s failed at the first step (%s -> %s): %s; the device stayed in %s",
 				mig_state_name(cur), mig_state_name(target), mig_state_name(cur),
 				mig_state_name(path[0]), vm_strerror(ret), mig_state_name(cur));
+	if (i < n)
+		return vm_error(ret, "cannot move", d->name, hint,
+				"%s -> %s failed after %d of %d steps: %s; the device is now in %s",
+				mig_state_name(cur), mig_state_name(target), i + 1, n,
+				vm_strerror(ret), mig_state_name(after));
+	/* Not a state the kernel's walk passes through: the driver went its own way. */
+	path_str(cur, path, n, walk, sizeof(walk));
 	return vm_error(ret, "cannot move", d->name, hint,
-			"%s -> %s failed after %d of %d steps: %s; the device is now in %s",
-			mig_state_name(cur), mig_state_name(target), i < n ? i + 1 : 0, n,
-			vm_strerror(ret), mig_state_name(after));
+			"%s -> %s failed: %s; the device ended in %s, off the predicted path (%s)",
+			mig_state_name(cur), mig_state_name(target), vm_strerror(ret),
+			mig_state_name(after), walk);
 }
 
 static void id_u16(const char *dir, const char *attr, uint16_t *v)

@@ -29,6 +29,23 @@ struct vm_dev {
 	 */
 	int data_fd;
 
+	/*
+	 * A low-power entry with a wake eventfd (pm enter --wakeup) made by a
+	 * process that holds the device: the eventfd outlives the command, so
+	 * a later one can tell whether and when the device woke. Closed with
+	 * the device; meaningful on the held device only.
+	 */
+	struct vm_wake {
+		int fd;                  /* the eventfd, -1 when none is armed */
+		bool entered;            /* an entry with wakeup was made */
+		bool fired;              /* the eventfd was seen signalled */
+		uint64_t count;          /* its counter when it was read */
+		double t_entry;          /* CLOCK_MONOTONIC seconds at the entry */
+		double woke_after;       /* seconds from the entry to the wake; < 0 unknown */
+		unsigned long suspended_ms; /* power/runtime_suspended_time at the entry */
+		bool has_suspended_ms;
+	} wake;
+
 	/* Set when the fds are borrowed from a device this process holds (dev_hold()). */
 	struct vm_dev *owner;
 

@@ -164,6 +164,8 @@ int sysfs_pm_read(const char *dir, struct sysfs_pm *pm)
 		pm->power_state[0] = '\0';
 	if (sysfs_read(dir, "power/control", pm->control, sizeof(pm->control)))
 		pm->control[0] = '\0';
+	pm->has_suspended_ms = !sysfs_read_ulong(dir, "power/runtime_suspended_time",
+						 &pm->suspended_ms);
 	return 0;
 }
 

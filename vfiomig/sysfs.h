@@ -3,6 +3,7 @@
 #ifndef VFIOMIG_SYSFS_H
 #define VFIOMIG_SYSFS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -30,6 +31,13 @@ struct sysfs_pm {
 	char runtime_status[16]; /* power/runtime_status: active, suspended, ... */
 	char power_state[16];    /* power_state: D0, D3hot, ... */
 	char control[16];        /* power/control: auto or on */
+	/*
+	 * power/runtime_suspended_time: milliseconds spent runtime-suspended
+	 * since the device was added; it stops counting while the device is
+	 * awake, so two readings tell when a wake came.
+	 */
+	unsigned long suspended_ms;
+	bool has_suspended_ms;
 };
 /* 0 when at least power/runtime_status was read, else -errno. */
 int sysfs_pm_read(const char *dir, struct sysfs_pm *pm);

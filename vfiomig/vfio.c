@@ -100,13 +100,17 @@ int vfio_iommufd_open(int *fd)
 int vfio_cdev_bind(int dev_fd, int iommufd)
 {
 	struct vm_bind_iommufd bind = { .argsz = sizeof(bind), .iommufd = iommufd };
+	int ret = xioctl(dev_fd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
+
+	return ret < 0 ? ret : 0;
+}
+
+int vfio_cdev_attach_ioas(int dev_fd, int iommufd)
+{
 	struct vm_ioas_alloc ioas = { .size = sizeof(ioas) };
 	struct vm_attach_iommufd_pt attach = { .argsz = sizeof(attach) };
 	int ret;
 
-	ret = xioctl(dev_fd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
-	if (ret < 0)
-		return ret;
 	/*
 	 * Migration needs no DMA mappings, but some drivers expect the device
 	 * to sit in an address space: give it an empty one, as QEMU would.

@@ -21,10 +21,17 @@ int vfio_group_viable(int group_fd, bool *viable);
 int vfio_group_attach(int group_fd, int container_fd);
 int vfio_group_device(int group_fd, const char *name, int *fd);
 
-/* cdev path: /dev/vfio/devices/vfioN bound to an iommufd. */
+/*
+ * cdev path: /dev/vfio/devices/vfioN bound to an iommufd. Opening a cdev
+ * never fails for a device in use: BIND_IOMMUFD refuses instead (EBUSY
+ * while a process has the group node open, EINVAL while another cdev user
+ * has the device bound, EPERM while a kernel driver owns DMA in the group).
+ */
 int vfio_cdev_open(const char *path, int *fd);
 int vfio_iommufd_open(int *fd);
 int vfio_cdev_bind(int dev_fd, int iommufd);
+/* An empty IOAS in IOMMUFD for the bound device, attached to it. */
+int vfio_cdev_attach_ioas(int dev_fd, int iommufd);
 
 int vfio_device_info(int fd, struct vfio_device_info *info);
 int vfio_device_reset(int fd);

@@ -462,6 +462,40 @@ static ssize_t fail_write_after_write(struct file *file,
 
 VMT_DBG_RW(fail_write_after);
 
+/* precopy_enomsg, resume_bytes */
+
+static int precopy_enomsg_show(struct seq_file *m, void *v)
+{
+	seq_printf(m, "%d\n", atomic_read(&vmt_seq_dev(m)->precopy_enomsg));
+	return 0;
+}
+
+static ssize_t precopy_enomsg_write(struct file *file, const char __user *ubuf,
+				    size_t count, loff_t *ppos)
+{
+	struct vmt_device *vd = vmt_file_dev(file);
+	u64 val;
+	int ret;
+
+	ret = vmt_input_u64(ubuf, count, &val);
+	if (ret)
+		return ret;
+	if (val > INT_MAX)
+		return -EINVAL;
+	atomic_set(&vd->precopy_enomsg, val);
+	return count;
+}
+
+VMT_DBG_RW(precopy_enomsg);
+
+static int resume_bytes_show(struct seq_file *m, void *v)
+{
+	seq_printf(m, "%llu\n", READ_ONCE(vmt_seq_dev(m)->resume_bytes));
+	return 0;
+}
+
+DEFINE_SHOW_ATTRIBUTE(resume_bytes);
+
 /* arcs */
 
 static int arcs_show(struct seq_file *m, void *v)
@@ -560,6 +594,43 @@ out_free:
 }
 
 VMT_DBG_RW(dirty_on_start);
+
+/* fail_report */
+
+static int fail_report_show(struct seq_file *m, void *v)
+{
+	vmt_log_show_fail_report(vmt_seq_dev(m), m);
+	return 0;
+}
+
+static ssize_t fail_report_write(struct file *file, const char __user *ubuf,
+				 size_t count, loff_t *ppos)
+{
+	struct vmt_device *vd = vmt_file_dev(file);
+	char *buf, *word[2];
+	u64 iova;
+	int n, err, ret = -EINVAL;
+
+	n = vmt_input(ubuf, count, &buf, word, 2);
+	if (n < 0)
+		return n;
+	if (n == 1 && !strcmp(word[0], "off")) {
+		vmt_log_set_fail_report(vd, 0, 0);
+		ret = 0;
+	} else if (n == 2 && !kstrtou64(word[0], 0, &iova) &&
+		   !kstrtoint(word[1], 0, &err)) {
+		if (err < 0)
+			err = -err;
+		if (err && err < MAX_ERRNO) {
+			vmt_log_set_fail_report(vd, iova, err);
+			ret = 0;
+		}
+	}
+	kfree(buf);
+	return ret ? ret : count;
+}
+
+VMT_DBG_RW(fail_report);
 
 /* logging */
 
@@ -749,11 +820,16 @@ void vmt_debugfs_add(struct vmt_device *vd)
 			    &fail_read_after_fops);
 	debugfs_create_file("fail_write_after", 0644, dir, vd,
 			    &fail_write_after_fops);
+	debugfs_create_file("precopy_enomsg", 0644, dir, vd,
+			    &precopy_enomsg_fops);
+	debugfs_create_file("resume_bytes", 0444, dir, vd, &resume_bytes_fops);
 	debugfs_create_file("arcs", 0644, dir, vd, &arcs_fops);
 	debugfs_create_file("dirty", 0200, dir, vd, &dirty_fops);
 	debugfs_create_file("dirty_on_start", 0644, dir, vd,
 			    &dirty_on_start_fops);
 	debugfs_create_file("logging", 0444, dir, vd, &logging_fops);
+	debugfs_create_u64("log_max_span", 0644, dir, &vd->log_max_span);
+	debugfs_create_file("fail_report", 0644, dir, vd, &fail_report_fops);
 	debugfs_create_file("resume_status", 0444, dir, vd,
 			    &resume_status_fops);
 	debugfs_create_file("stream_format", 0644, dir, vd, &stream_format_fops);

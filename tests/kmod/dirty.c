@@ -115,6 +115,22 @@ static int vmt_log_start(struct vfio_device *vdev, struct rb_root_cached *ranges
 		goto out;
 	}
 
+	if (READ_ONCE(vd->log_max_span)) {
+		u64 max_span = READ_ONCE(vd->log_max_span), total = 0;
+		bool over = false;
+
+		for (n = interval_tree_iter_first(ranges, 0, ULONG_MAX); n;
+		     n = interval_tree_iter_next(n, 0, ULONG_MAX))
+			over |= check_add_overflow(total,
+						   (u64)(n->last - n->start) + 1,
+						   &total);
+		/* Rounded up to a power of two, as mlx5 sizes its tracker. */
+		if (over || total > rounddown_pow_of_two(max_span)) {
+			ret = -EOPNOTSUPP;
+			goto out;
+		}
+	}
+
 	pg = vmt_log_page_size(ranges, *page_size);
 	/* The core frees its nodes after this call: keep copies. */
 	for (n = interval_tree_iter_first(ranges, 0, ULONG_MAX); n;
@@ -194,6 +210,12 @@ static int vmt_log_read_and_clear(struct vfio_device *vdev, unsigned long iova,
 	mutex_lock(&vd->log_lock);
 	if (!vd->logging) {
 		ret = -EINVAL;
+		goto out;
+	}
+	if (vd->fail_report_errno && vd->fail_report_iova >= iova &&
+	    vd->fail_report_iova <= end) {
+		ret = -vd->fail_report_errno;
+		vd->fail_report_errno = 0;
 		goto out;
 	}
 
@@ -323,5 +345,24 @@ void vmt_log_show_on_start(struct vmt_device *vd, struct seq_file *m)
 			   vd->dirty_on_start[i].iova,
 			   vd->dirty_on_start[i].length);
 	seq_putc(m, '\n');
+	mutex_unlock(&vd->log_lock);
+}
+
+void vmt_log_set_fail_report(struct vmt_device *vd, u64 iova, int err)
+{
+	mutex_lock(&vd->log_lock);
+	vd->fail_report_iova = iova;
+	vd->fail_report_errno = err;
+	mutex_unlock(&vd->log_lock);
+}
+
+void vmt_log_show_fail_report(struct vmt_device *vd, struct seq_file *m)
+{
+	mutex_lock(&vd->log_lock);
+	if (vd->fail_report_errno)
+		seq_printf(m, "0x%llx %d\n", vd->fail_report_iova,
+			   vd->fail_report_errno);
+	else
+		seq_puts(m, "off\n");
 	mutex_unlock(&vd->log_lock);
 }

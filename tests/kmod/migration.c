@@ -423,6 +423,12 @@ static ssize_t vmt_save_read(struct file *filp, char __user *buf, size_t len,
 		goto out;
 	}
 
+	/* Injected: nothing ready yet though bytes are owed, as a driver still preparing them. */
+	if (!mf->stop_copy && atomic_dec_if_positive(&mf->vd->precopy_enomsg) >= 0) {
+		done = -ENOMSG;
+		goto out;
+	}
+
 	limit = READ_ONCE(mf->vd->fail_read_after);
 	if (limit >= 0) {
 		if (mf->xfer >= limit) {
@@ -849,8 +855,10 @@ static ssize_t vmt_resume_write(struct file *filp, const char __user *buf,
 		ret = vmt_m5_consume(mf, buf, len);
 	else
 		ret = vmt_resume_consume(mf, buf, len);
-	if (ret > 0)
+	if (ret > 0) {
 		mf->xfer += ret;
+		WRITE_ONCE(mf->vd->resume_bytes, mf->xfer);
+	}
 out:
 	mutex_unlock(&mf->lock);
 	return ret;
@@ -966,6 +974,7 @@ static struct file *vmt_resume_start(struct vmt_device *vd)
 	mf = vmt_file_new(vd, false);
 	if (IS_ERR(mf))
 		return ERR_CAST(mf);
+	WRITE_ONCE(vd->resume_bytes, 0);
 	vd->resuming = mf;
 	return mf->filp;
 }

@@ -110,6 +110,11 @@ struct vmt_device {
 	s64 fail_read_after;		/* -1: off; read locklessly by the fds */
 	s64 fail_write_after;
 
+	/* Reads of a pre-copy fd still to answer ENOMSG although bytes are owed. */
+	atomic_t precopy_enomsg;
+	/* Bytes the latest resume fd took, read locklessly by debugfs. */
+	u64 resume_bytes;
+
 	struct vmt_arc arcs[VMT_ARC_LOG_LEN];
 	unsigned int arc_next;
 	unsigned int arc_count;
@@ -132,6 +137,15 @@ struct vmt_device {
 	 */
 	struct vmt_span dirty_on_start[VMT_DIRTY_ON_START_MAX];
 	unsigned int dirty_on_start_n;
+	/*
+	 * Faults of real trackers: START refuses ranges that total more than
+	 * log_max_span once rounded up to a power of two (0: no limit), with
+	 * EOPNOTSUPP as mlx5_vfio_pci does; the next REPORT whose range holds
+	 * fail_report_iova fails with fail_report_errno (0: off), once.
+	 */
+	u64 log_max_span;
+	u64 fail_report_iova;
+	int fail_report_errno;
 
 	/*
 	 * Stream framing, taken by each data fd when it is created; under
@@ -180,6 +194,8 @@ void vmt_log_show(struct vmt_device *vd, struct seq_file *m);
 void vmt_log_set_on_start(struct vmt_device *vd, const struct vmt_span *s,
 			  unsigned int n);
 void vmt_log_show_on_start(struct vmt_device *vd, struct seq_file *m);
+void vmt_log_set_fail_report(struct vmt_device *vd, u64 iova, int err);
+void vmt_log_show_fail_report(struct vmt_device *vd, struct seq_file *m);
 
 /* devlink.c */
 int vmt_devlink_add(struct vmt_device *vd);

@@ -11,7 +11,8 @@ Usage: tests/lab/run.sh [--shell | --demo]
 
 Boots every kernel of LAB_KERNELS under QEMU (q35 + emulated VT-d) with three
 edu devices bound to the vfiomig_test driver, an e1000e and a virtio-net bound
-to vfio-pci and, on kernels that have it, two mtty mdevs; then runs
+to vfio-pci, a pci-testdev and a pci-serial sharing one IOMMU group behind a
+PCIe-to-PCI bridge and, on kernels that have it, two mtty mdevs; then runs
 tests/lab/guest/t-*.sh in the guest and counts the TAP results.
 
 Kernels: Debian's installed kernels by series ("6.1", "6.12") or exact
@@ -418,6 +419,12 @@ boot() {
 		qemu+=(-device "pcie-root-port,id=rp$((i + 1)),chassis=$((i + 1))"
 			-device "${devs[i]},bus=rp$((i + 1))")
 	done
+	# Then, on bus 7 behind a PCIe-to-PCI bridge (bus 6), two devices in one
+	# IOMMU group, since the bridge issues the DMA of everything behind it:
+	# pci-testdev (no driver; a test binds it to vfio-pci) and pci-serial
+	# (the kernel's 8250 driver), which makes that group not viable.
+	qemu+=(-device "pcie-root-port,id=rp6,chassis=6" -device "pcie-pci-bridge,id=br6,bus=rp6"
+		-device "pci-testdev,bus=br6,addr=1" -device "pci-serial,bus=br6,addr=2")
 	rm -f "$pidfile"
 	QEMU_PIDFILE=$pidfile
 

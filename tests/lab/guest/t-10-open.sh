@@ -63,11 +63,54 @@ holder=$!
 sleep 1
 run $V state get "$EDU_A"
 check_rc 1 "a device held by another process exits 1"
-check_err "cannot open '$EDU_A': in use by pid $holder \(sleep\)" "the busy error names the holder's pid and command"
+check_err "cannot open '$EDU_A': in use by pid $holder \(sleep\) through /dev/vfio/$g$" "the busy error names the holder's pid and command, and the node it holds"
 kill $holder
 wait $holder 2>/dev/null
 run $V state get "$EDU_A"
 check_rc 0 "the device opens again once the holder is gone"
+
+# Not viable: behind the lab's PCIe-to-PCI bridge, pci-testdev (1b36:0005, no
+# driver) shares its IOMMU group with pci-serial (1b36:0002), which the kernel's
+# 8250 driver ("serial") owns. Bound to vfio-pci, the testdev cannot be opened.
+pci_find() {
+	for p in /sys/bus/pci/devices/*; do
+		[ "$(cat "$p/vendor")" = "$1" ] && [ "$(cat "$p/device")" = "$2" ] && echo "${p##*/}"
+	done | head -n 1
+}
+TESTDEV=$(pci_find 0x1b36 0x0005)
+SERIAL=$(pci_find 0x1b36 0x0002)
+bdf_re='^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$'
+like "$TESTDEV" "$bdf_re" "the lab has a pci-testdev ($TESTDEV)"
+like "$SERIAL" "$bdf_re" "the lab has a pci-serial ($SERIAL)"
+g=$(iommu_group_of "$TESTDEV")
+diag "group $g: $(for m in /sys/kernel/iommu_groups/$g/devices/*; do printf '%s(%s) ' "${m##*/}" "$(driver_of "${m##*/}")"; done)"
+is "$(iommu_group_of "$SERIAL")" "$g" "pci-testdev and pci-serial share IOMMU group $g"
+is "$(driver_of "$SERIAL")" serial "pci-serial is bound to the kernel's serial driver"
+echo vfio-pci >"/sys/bus/pci/devices/$TESTDEV/driver_override"
+echo "$TESTDEV" >/sys/bus/pci/drivers_probe
+is "$(driver_of "$TESTDEV")" vfio-pci "pci-testdev is bound to vfio-pci"
+ways=--legacy
+kconfig_has VFIO_DEVICE_CDEV && kconfig_has IOMMUFD && ways="--legacy --iommufd"
+for m in $ways; do
+	run $V $m state get "$TESTDEV"
+	check_rc 1 "$m: a device in a group that is not viable exits 1"
+	check_err "cannot open '$TESTDEV': IOMMU group $g is not viable: it also holds .*$SERIAL \(serial\)" \
+		"$m: the message lists the group's other devices with their drivers"
+	check_err "hint: bind every device of group $g to vfio-pci, or unbind the ones with other drivers: echo $SERIAL > /sys/bus/pci/drivers/serial/unbind" \
+		"$m: the hint names the device to unbind and how"
+done
+# Without the serial driver the group is viable: the open gets through (the
+# testdev has no migration, which is the next thing vfiomig finds).
+echo "$SERIAL" >/sys/bus/pci/drivers/serial/unbind
+for m in $ways; do
+	run $V $m state get "$TESTDEV"
+	check_rc 3 "$m: with pci-serial unbound the group is viable: the open succeeds"
+	check_err "migration is not supported by '$TESTDEV'" "$m: and vfiomig goes on to the migration flags"
+done
+echo "$SERIAL" >/sys/bus/pci/drivers/serial/bind
+is "$(driver_of "$SERIAL")" serial "pci-serial is back on its driver"
+echo "$TESTDEV" >/sys/bus/pci/drivers/vfio-pci/unbind
+echo >"/sys/bus/pci/devices/$TESTDEV/driver_override"
 
 # Permission denied for an unprivileged user.
 if command -v setpriv >/dev/null 2>&1; then

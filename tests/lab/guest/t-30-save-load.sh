@@ -139,6 +139,74 @@ check_err "rejected the state" "the rejection is attributed to the driver"
 check_err "was reset and is now in running" "and the device is reset"
 is "$(fp "$B")" "$b_fp" "a rejected raw stream did not change B's state"
 
+# ---- Fault injection in the driver: the data fd fails mid-stream.
+last_arc() { tail -n 1 "$DBG/$1/arcs" | awk '{ print $2 " -> " $3 }'; }
+a_fp=$(fp "$A")
+# A save whose data fd fails after 1 MiB (fail_read_after): nothing that
+# looks like a blob is left, and the device goes back to running.
+echo 1 >"$DBG/$A/arcs"
+echo 1048576 >"$DBG/$A/fail_read_after"
+run $V save "$A" -o fr.blob
+echo -1 >"$DBG/$A/fail_read_after"
+check_rc 1 "save with the data fd failing after 1 MiB exits 1"
+check_err "cannot read the state of '$A': the data fd failed after 1048576 bytes: input/output error" \
+	"the message names the device, the byte count and the error"
+check_err "note: $A was returned to running" "it says the device was returned to running"
+check_out_not . "nothing on stdout"
+check "save -o leaves no file" test ! -e fr.blob
+check "and no temporary file" sh -c '! ls fr.blob.* .fr.blob* 2>/dev/null'
+is "$(last_arc "$A")" "running-p2p -> running" "the driver saw the device walked back to running"
+is "$(fp "$A")" "$a_fp" "A's state is untouched"
+# The same through a pipe: the partial blob is called incomplete.
+echo 1048576 >"$DBG/$A/fail_read_after"
+run sh -c "$V save $A > fr2.blob"
+echo -1 >"$DBG/$A/fail_read_after"
+check_rc 1 "save to a pipe with the data fd failing exits 1"
+check_err "the blob on standard output is incomplete and will fail verification" "it says the output is incomplete"
+run $V blob inspect fr2.blob
+check_rc 4 "and blob inspect finds it truncated"
+
+# A load the driver refuses after 1 MiB (fail_write_after): the device is
+# reset and the message says where it is.
+echo 5555 >"$DBG/$B/seed"
+b_fp=$(fp "$B")
+echo 1 >"$DBG/$B/arcs"
+echo 1048576 >"$DBG/$B/fail_write_after"
+run $V load "$B" -i good.blob
+echo -1 >"$DBG/$B/fail_write_after"
+check_rc 1 "load with the driver refusing writes after 1 MiB exits 1"
+check_err "cannot write the state into '$B': the driver refused the data after 1048576 bytes: input/output error" \
+	"the message names the device, the byte count and the error"
+check_err "note: $B was reset and is now in running; nothing of the blob was kept" "it says the device was reset, and its state"
+is "$(cat "$DBG/$B/resume_bytes")" 1048576 "the driver took exactly 1 MiB"
+is "$(last_arc "$B")" "stop -> resuming" "the device never left resuming by an arc: the reset took it out"
+is "$(cat "$DBG/$B/state")" "2 running" "the driver says running"
+is "$(fp "$B")" "$b_fp" "B's state is untouched"
+
+# A piped blob whose chunk 1 (not 0) is corrupt: chunk 0 reaches the driver,
+# chunk 1 is caught before it is written, and the device is reset. With
+# keep_state the driver would keep resuming across the close: only a reset
+# brings it back to running.
+run $V -j blob inspect good.blob
+c0=$(printf '%s' "$OUT" | jq .largest_chunk)
+is "$(printf '%s' "$OUT" | jq .chunks)" 2 "the 1 MiB state's blob has two chunks"
+c1=$((512 + 16 + c0))
+cp good.blob flip-c1.blob
+printf '\377' | dd of=flip-c1.blob bs=1 seek=$((c1 + 16 + 40)) conv=notrunc 2>/dev/null
+run $V blob inspect flip-c1.blob
+check_out "verdict +chunk 1 at offset $c1: data checksum mismatch" "the flipped byte is in chunk 1"
+echo 1 >"$DBG/$B/keep_state"
+echo 1 >"$DBG/$B/arcs"
+run sh -c "cat flip-c1.blob | $V load $B"
+check_rc 4 "load of a blob with a corrupt chunk 1 from a pipe exits 4"
+check_err "invalid blob '-'|invalid blob" "the blob is called invalid"
+check_err "was reset and is now in running" "and the device reset"
+is "$(cat "$DBG/$B/resume_bytes")" "$c0" "only chunk 0 ($c0 bytes) reached the driver"
+is "$(last_arc "$B")" "stop -> resuming" "the device entered resuming and left it by no arc"
+is "$($V state get "$B")" running "with keep_state, B runs: it was reset, not just closed in resuming"
+echo 0 >"$DBG/$B/keep_state"
+is "$(fp "$B")" "$b_fp" "B's state is untouched"
+
 # Usage errors.
 run sh -c "$V load $B < /dev/null"
 check_rc 4 "an empty input is not a blob"

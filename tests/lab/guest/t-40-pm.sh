@@ -160,6 +160,17 @@ wait "$pid" || rc=$?
 is "$rc" 1 "SIGINT ends the hold with exit 1"
 like "$(cat h.err)" "interrupted '$P': held low power for [0-9.]+ s; vfiomig left it \(LOW_POWER_EXIT\)" "it says low power was left"
 like "$(cat h.out)" "runtime_status active, power_state D0" "and shows the device awake before it closes it"
+# Ctrl-C while waiting for a wake: low power is left, exit 1.
+$V pm enter "$P" --wakeup --wait >c.out 2>c.err &
+pid=$!
+entered c.out "$P" D3hot
+check "--wakeup --wait: suspended in D3hot" pm_is "$P" suspended D3hot
+kill -INT "$pid"
+rc=0
+wait "$pid" || rc=$?
+is "$rc" 1 "SIGINT ends the wait for a wake with exit 1"
+like "$(cat c.err)" "interrupted '$P': waited [0-9.]+ s without a wake; vfiomig left low power \(LOW_POWER_EXIT\)" "it says it left low power without a wake"
+like "$(cat c.out)" "runtime_status active, power_state D0" "and shows the device awake before it closes it"
 # The timeout of a hold is its normal end.
 run $V pm enter "$P" --wait=1
 check_rc 0 "a hold of 1 s without --wakeup exits 0"
@@ -207,6 +218,89 @@ sleep 1
 check "after pm exit it stays awake while the session holds it" pm_is "$N" active D0
 run $V close "$N"
 check_rc 0 "the session ends"
+
+# ---- the wake eventfd outlives 'pm enter --wakeup' in a session: any device
+# ioctl from a later command in the holder wakes the device and fires it.
+run $V open "$N"
+check_rc 0 "a session holds the NIC again"
+run $V pm enter "$N" --wakeup
+check_rc 0 "pm enter --wakeup in the session"
+check_err "'vfiomig pm status' then says the wake eventfd fired" "the note says where to look for the wake"
+poll_until 30 pm_is "$N" suspended D3hot
+check "after the entry: suspended, D3hot" pm_is "$N" suspended D3hot
+run $V -j pm status "$N"
+check_rc 0 "pm status in the session"
+check "the holder keeps the eventfd, not fired yet" jq -e '.wake.fired == false and .wake.count == 0 and .wake.woke_after_seconds == null and .wake.entered_seconds_ago >= 0' "$OUT_FILE"
+run $V pm status "$N"
+check_out "^wake eventfd +armed, not fired: no wake yet; entered [0-9.]+ s ago$" "text: armed, no wake yet"
+check "pm status does not wake it" pm_is "$N" suspended D3hot
+sleep 1
+# info opens the held device and probes its features: ioctls through its fd.
+run $V info "$N"
+check_rc 0 "info in the session (ioctls through the held fd)"
+check "the ioctls woke it: active, D0" pm_is "$N" active D0
+run $V -j pm status "$N"
+check "pm status: the eventfd fired once, after at least 1 s in low power" \
+	jq -e '.wake.fired == true and .wake.count == 1 and .wake.woke_after_seconds >= 1 and .runtime_status == "active" and .power_state == "D0"' "$OUT_FILE"
+run $V pm status "$N"
+check_out "^wake eventfd +fired \(count 1\); the device woke after [0-9.]+ s in low power; entered [0-9.]+ s ago$" "text: fired, and when"
+check_err "the wake ended low power \(single-shot\): $N stays awake until a new 'pm enter'" "the single-shot rule is stated"
+sleep 2
+check "single-shot: runtime PM allowed, it stays awake after the wake" pm_is "$N" active D0
+# A new entry arms a new eventfd; state get (an ioctl, refused: no migration) wakes it too.
+run $V pm enter "$N" --wakeup
+check_rc 0 "a new entry with wakeup"
+poll_until 30 pm_is "$N" suspended D3hot
+check "suspended again after the new entry" pm_is "$N" suspended D3hot
+run $V -j pm status "$N"
+check "the new entry's eventfd has not fired" jq -e '.wake.fired == false' "$OUT_FILE"
+run $V state get "$N"
+check_rc 3 "state get in the session (no migration) exits 3"
+check "its ioctl woke the device" pm_is "$N" active D0
+run $V -j pm status "$N"
+check "and fired the new eventfd" jq -e '.wake.fired == true and .wake.count == 1' "$OUT_FILE"
+# pm exit after a wake: nothing left to leave, and it says the device had woken.
+run $V pm exit "$N"
+check_rc 0 "pm exit after the wake exits 0"
+check_out "^$N: out of low power \(LOW_POWER_EXIT\); it had woken already \(the wake eventfd fired\)$" "it says the device had woken already"
+run $V -j pm status "$N"
+check "after pm exit no wake is armed" jq -e '.wake == null' "$OUT_FILE"
+# The session's client goes away while the holder waits for a wake (SIGIO):
+# the wait ends, low power is left, and the holder serves on.
+$V pm enter "$N" --wakeup --wait=60 >s.out 2>s.err &
+cpid=$!
+if poll_until 30 pm_is "$N" suspended D3hot; then
+	pass "a forwarded --wakeup --wait: the holder has the NIC in D3hot"
+else
+	fail "a forwarded --wakeup --wait: the holder has the NIC in D3hot" "$(rs "$N") $(pst "$N")"
+fi
+kill "$cpid"
+wait "$cpid" 2>/dev/null
+if poll_until 20 pm_is "$N" active D0; then
+	pass "the client gone, the holder left low power: active, D0"
+else
+	fail "the client gone, the holder left low power: active, D0" "$(rs "$N") $(pst "$N")"
+fi
+run $V pm status "$N"
+check_rc 0 "the holder serves on"
+check_out "^held by +pid [0-9]+ \(vfiomig\)$" "and still holds the NIC"
+run $V close "$N"
+check_rc 0 "the session ends"
+
+# ---- virtio-net in a session: D3hot on entry, D0 on exit, as sysfs shows it
+run $V open "$P"
+check_rc 0 "a session holds virtio-net"
+run $V pm enter "$P"
+check_rc 0 "pm enter virtio-net"
+poll_until 30 pm_is "$P" suspended D3hot
+check "virtio-net: suspended, D3hot" pm_is "$P" suspended D3hot
+run $V pm exit "$P"
+check_rc 0 "pm exit virtio-net"
+is "$(rs "$P") $(pst "$P")" "active D0" "virtio-net: sysfs says active, D0 right after the exit"
+sleep 1
+is "$(rs "$P") $(pst "$P")" "active D0" "and it stays so while the session holds it"
+run $V close "$P"
+check_rc 0 "the virtio-net session ends"
 
 # pm exit of a device nobody held: nothing to leave.
 run $V pm exit "$N"

@@ -252,6 +252,72 @@ fi
 run $V close "$A"
 check_rc 0 "close the session"
 
+# ---- Driver faults, injected through the test driver.
+# A tracker that spans at most 1 MiB, as mlx5_vfio_pci bounds its span: 1 MiB +
+# 64 KiB rounds up to 2 MiB, past it; START fails with EOPNOTSUPP.
+echo 0x100000 >"$D/log_max_span"
+run $V dirty start "$A" --range 0,1M --range 0x200000,64K
+check_rc 3 "a span past the driver's limit: EOPNOTSUPP, exit 3"
+check_err "cannot start dirty logging on '$A': the driver cannot track these ranges: they total 1\.1 MiB, 2\^21 bytes rounded up to a power of two" \
+	"the refusal gives the total and its power of two"
+check_err "hint: log less" "and the remedy"
+run $V -j dirty start "$A" --range 0,1M --range 0x200000,64K
+check "the JSON error is EOPNOTSUPP" jq -e '.error.errno_name == "EOPNOTSUPP"' "$ERR_FILE"
+run $V dirty start "$A" --range 0,1M
+check_rc 0 "exactly the limit (1 MiB) is taken"
+echo 0 >"$D/log_max_span"
+is "$(cat "$D/logging")" off "no log outlives the commands"
+
+# A tracker that fails (EIO) on the second of three ranges: the first was read
+# and cleared before, so its pages are printed; the second is lost; the third
+# was not read.
+if [ $HAVE_REPORT = 1 ]; then
+	R3="--range 0,1M --range 0x200000,64K --range 0x400000,64K"
+	run $V open "$A"
+	check_rc 0 "open $A for the failing tracker"
+	run $V dirty start "$A" $R3
+	check_rc 0 "start three ranges"
+	echo "0x5000 0x3000" >"$D/dirty"
+	echo "0x200000 0x1000" >"$D/dirty"
+	echo "0x400000 0x2000" >"$D/dirty"
+	echo "0x200000 5" >"$D/fail_report"
+	is "$(cat "$D/fail_report")" "0x200000 5" "fail_report reads back"
+	run $V -j dirty report "$A" $R3
+	check_rc 1 "a REPORT failing with EIO exits 1"
+	check "the error explains EIO as a lost log" jq -e '.error.errno_name == "EIO" and (.error.reason | test("the driver lost the log"))' "$ERR_FILE"
+	jqok "range 1, read and cleared before the failure, is printed" \
+		'(.ranges | length) == 1 and .dirty_pages == 3 and [.extents[] | [.iova, .length]] == [[20480, 12288]]'
+	jqok "range 2 is lost, range 3 not read" \
+		'.lost_range == {"iova": 2097152, "length": 65536} and .unread_ranges == [{"iova": 4194304, "length": 65536}]'
+	jqok "the notes say which ranges were read and which were not" \
+		'(.notes | map(test("range 1 of '"$A"' was read and cleared before range 2 failed")) | any) and (.notes | map(test("range 3 was not read")) | any)'
+	is "$(cat "$D/fail_report")" off "the fault fired once"
+	# Text; the fault again, on the first range this time: nothing was read.
+	echo "0x0 5" >"$D/fail_report"
+	run $V dirty report "$A" $R3
+	check_rc 1 "EIO on range 1: exit 1"
+	check_out "^lost         0x0-0xfffff: the failed report lost its log, count all of it dirty$" "text: the lost range"
+	check_out "^not read     0x200000-0x20ffff$" "text: the ranges not read"
+	check_err "ranges 2 to 3 were not read" "the note names them"
+	check_err_not "read and cleared before" "and no range was read"
+	# The pages of range 1 were cleared by the first report; range 3 still holds its own.
+	run $V -j dirty report "$A" $R3
+	check_rc 0 "the next report works"
+	jqok "range 1 was cleared by the partial report, range 3 was not read before" \
+		'[.ranges[] | .dirty_pages] == [0, 1, 2]'
+	# One range: the error says it all.
+	echo "0x0 5" >"$D/fail_report"
+	run $V -j dirty report "$A" --range 0,1M
+	check_rc 1 "EIO on a single range: exit 1"
+	check_out_not "lost_range|unread_ranges" "a single range prints no partial document"
+	run $V dirty stop "$A"
+	run $V close "$A"
+	check_rc 0 "close the session"
+	echo off >"$D/fail_report"
+else
+	skip "no REPORT on $KVER" "a REPORT failing with EIO"
+fi
+
 # ---- decode offline: bytes typed here, no device.
 printf '\001\000\000\000\000\000\000\200\001' >nine.bin
 run $V dirty decode nine.bin --iova 0x100000 --page-size 4K

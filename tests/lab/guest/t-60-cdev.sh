@@ -131,12 +131,21 @@ release() {
 	wait "$holder" 2>/dev/null
 	rm -f hold.fifo
 }
+# Opening a cdev never fails for a device in use: BIND_IOMMUFD refuses it,
+# with EBUSY when the group node is open and EINVAL when another process has
+# the cdev bound. Either way the message is the same and names the node held.
+G_A=/dev/vfio/$(iommu_group_of "$A")
 for h in --iommufd --legacy; do
 	hold "$h"
+	node=$G_A
+	[ "$h" = --iommufd ] && node=$CDEV_A
 	for m in --iommufd --legacy; do
 		run $V $m state get "$A"
 		check_rc 1 "held $h, opened $m: exits 1"
-		check_err "cannot open '$A': in use by pid $holder \(vfiomig\)" "held $h, opened $m: the message names the holder"
+		check_err "cannot open '$A': in use by pid $holder \(vfiomig\) through $node$" "held $h, opened $m: the message names the holder and the node it holds"
+		check_err "hint: a VFIO device has one user at a time" "held $h, opened $m: and what to do"
+		run $V -j $m state get "$A"
+		check "held $h, opened $m: the JSON error is EBUSY" jq -e '.error.errno_name == "EBUSY"' "$ERR_FILE"
 	done
 	release
 	run $V state get "$A"
