@@ -32,7 +32,7 @@ B := build
 SRCS := $(sort $(wildcard vfiomig/*.c))
 OBJS := $(SRCS:vfiomig/%.c=$(B)/obj/%.o)
 # Pure logic (no I/O): what the unit tests link against.
-PURE := mig addr blob bundle line ranges bitmap mlx5 phases
+PURE := mig addr blob bundle line ranges bitmap mlx5 phases ident
 UNIT_TESTS := $(sort $(basename $(notdir $(wildcard tests/unit/test_*.c))))
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 

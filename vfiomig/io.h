@@ -13,6 +13,8 @@
 
 /* The size of one read from a data fd, and of the chunks vfiomig writes (QEMU reads 1 MiB too). */
 #define IO_BUF_SIZE (1u << 20)
+/* Its alignment: a page, so that the kernel's copies to and from pipe pages stay aligned. */
+#define IO_BUF_ALIGN 4096
 
 /* Set by SIGINT/SIGTERM once io_catch_signals() ran; blocking reads then fail with EINTR. */
 extern volatile sig_atomic_t io_interrupted;
