@@ -190,7 +190,7 @@ startup_section() {
 	hf 200 "${cmds[@]}"
 	local vfio_devs
 	vfio_devs=$(find /sys/bus/pci/drivers/ -maxdepth 2 -name '*:*' -path '*vfio*' 2>/dev/null | wc -l)
-	echo "Every command run 200 times by \`hyperfine -N\` (no shell) after 3 warm-ups; $(ls /sys/bus/pci/devices | wc -l) PCI functions, $vfio_devs on a VFIO driver."
+	echo "Every command run 200 times by \`hyperfine -N\` (no shell) after 3 warm-ups; $(find /sys/bus/pci/devices/ -mindepth 1 -maxdepth 1 | wc -l) PCI functions, $vfio_devs on a VFIO driver."
 	echo
 	echo "| command | best | median | median vs true | median vs lspci -n | target |"
 	echo "|---|---|---|---|---|---|"

@@ -819,6 +819,7 @@ P=$TMP/pack
 mkdir -p "$P"
 is_eq() { if [[ $1 == "$2" ]]; then pass "$3"; else fail "$3" "got '$1', expected '$2'"; fi; }
 # No file named x* may be left in $P by a failed command.
+# shellcheck disable=SC2016 # expanded by the inner bash
 no_leftovers() { check "$1" bash -c '! compgen -G "$0/x*" >/dev/null' "$P"; }
 # 3 MiB and 5 bytes: three full chunks and a short one.
 head -c $((3 * 1048576 + 5)) /dev/urandom >"$P/raw"
@@ -845,6 +846,7 @@ fi
 check "pack | unpack through pipes is byte-exact" cmp -s "$P/raw" "$P/out"
 "$VFIOMIG" blob pack - <"$P/raw" 2>/dev/null | "$VFIOMIG" blob unpack - -o "$P/out2" >/dev/null 2>&1
 check "'-' names standard input, and unpack -o writes the file" cmp -s "$P/raw" "$P/out2"
+# shellcheck disable=SC2016 # expanded by the inner bash
 check "unpack -o leaves no temporary file" bash -c '! compgen -G "$0.*" >/dev/null' "$P/out2"
 "$VFIOMIG" blob pack </dev/null >"$P/empty.blob" 2>/dev/null
 is_eq "$(stat -c %s "$P/empty.blob")" 552 "an empty stream packs into a header and a trailer"
