@@ -844,6 +844,11 @@ else
 fi
 "$VFIOMIG" blob pack <"$P/raw" 2>/dev/null | "$VFIOMIG" blob unpack 2>/dev/null >"$P/out"
 check "pack | unpack through pipes is byte-exact" cmp -s "$P/raw" "$P/out"
+# A pipe in and a pipe out: pack moves the pages with tee() and splice().
+cat "$P/raw" | "$VFIOMIG" blob pack 2>/dev/null | tee "$P/spliced.blob" | "$VFIOMIG" blob unpack 2>/dev/null >"$P/out"
+check "cat | pack | unpack, pipe to pipe (tee and splice), is byte-exact" cmp -s "$P/raw" "$P/out"
+run blob inspect --records none "$P/spliced.blob"
+expect "and the blob pack spliced checks out" 0
 "$VFIOMIG" blob pack - <"$P/raw" 2>/dev/null | "$VFIOMIG" blob unpack - -o "$P/out2" >/dev/null 2>&1
 check "'-' names standard input, and unpack -o writes the file" cmp -s "$P/raw" "$P/out2"
 # shellcheck disable=SC2016 # expanded by the inner bash
