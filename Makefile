@@ -32,13 +32,13 @@ B := build
 SRCS := $(sort $(wildcard vfiomig/*.c))
 OBJS := $(SRCS:vfiomig/%.c=$(B)/obj/%.o)
 # Pure logic (no I/O): what the unit tests link against.
-PURE := mig addr blob bundle line ranges bitmap mlx5 phases
+PURE := mig addr blob bundle line ranges bitmap mlx5 phases ident
 UNIT_TESTS := $(sort $(basename $(notdir $(wildcard tests/unit/test_*.c))))
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 .SECONDARY:
 
-.PHONY: all install uninstall deps check unit lab lab-kernel demo lab-shell clean
+.PHONY: all install uninstall deps check unit lab lab-kernel demo lab-shell bench bench-lab clean
 
 all: $(B)/vfiomig
 
@@ -90,6 +90,16 @@ demo: deps
 
 check:
 	$(Q)tests/check.sh
+
+# Benchmarks, not tests: tables of times and ratios against baselines
+# measured in the same run (bench/README.md); no time is asserted.
+bench: $(B)/vfiomig
+	$(Q)tests/deps.sh --bench
+	$(Q)bench/run.sh
+
+# The in-VM part (TCG: ratios only), on LAB_KERNELS (default here: 6.12).
+bench-lab: $(B)/vfiomig
+	$(Q)LAB_KERNELS="$(if $(filter command line environment,$(origin LAB_KERNELS)),$(LAB_KERNELS),6.12)" bench/lab.sh
 
 install: $(B)/vfiomig
 	install -D -m 0755 $(B)/vfiomig $(DESTDIR)$(SBINDIR)/vfiomig

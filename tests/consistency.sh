@@ -454,6 +454,15 @@ expect_completion "completing after --input offers file names" exact "$TMP/save-
 	vfiomig load DEV --input "$TMP/save-t"
 expect_completion "completing 'blob inspect' offers file names" exact "$TMP/save-target.blob" \
 	vfiomig blob inspect "$TMP/save-t"
+expect_completion "completing 'blob pack' offers file names for the stream" exact "$TMP/save-target.blob" \
+	vfiomig blob pack "$TMP/save-t"
+expect_completion "completing 'blob unpack -o' offers file names" exact "$TMP/save-target.blob" \
+	vfiomig blob unpack x.blob -o "$TMP/save-t"
+expect_completion "completing 'blob pack --source' offers devices" exact \
+	"0000:3b:00.2 0000:3b:00.3 0001:00:01.0 83b8f4f2-509f-382f-3c1e-e6bfe0fa1001" vfiomig blob pack --source ""
+expect_completion "completing 'blob pack --migration-flags stop-copy,p' offers the p2p sets" exact \
+	"stop-copy,p2p stop-copy,p2p,pre-copy stop-copy,pre-copy" vfiomig blob pack --migration-flags stop-copy,p
+expect_completion "completing after 'blob unpack --member' offers nothing" exact "" vfiomig blob unpack --member ""
 expect_completion "completing global options" exact \
 	"-j --json -p --pretty -v --verbose --iommufd --legacy -b --batch -V --version -h --help" vfiomig -
 expect_completion "completing after -b offers file names" exact "$TMP/save-target.blob" \
@@ -817,6 +826,311 @@ if ${CC:-cc} -std=gnu11 -I"$ROOT/vfiomig" -o "$MKBLOB" "$TMP/mkblob.c" "$ROOT/vf
 	expect "load checks the device address before it reads the blob" 2 "no such device"
 else
 	skip "blob checks against the encoder" "cannot build vfiomig/blob.c: $(head -n1 "$TMP/cc.log")"
+fi
+
+# ---------------------------------------------------------------- blob pack, blob unpack
+# No device: a stream in, a blob out, and back, through save's and load's code.
+P=$TMP/pack
+mkdir -p "$P"
+is_eq() { if [[ $1 == "$2" ]]; then pass "$3"; else fail "$3" "got '$1', expected '$2'"; fi; }
+# No file named x* may be left in $P by a failed command.
+# shellcheck disable=SC2016 # expanded by the inner bash
+no_leftovers() { check "$1" bash -c '! compgen -G "$0/x*" >/dev/null' "$P"; }
+# 3 MiB and 5 bytes: three full chunks and a short one.
+head -c $((3 * 1048576 + 5)) /dev/urandom >"$P/raw"
+"$VFIOMIG" blob pack "$P/raw" >"$P/a.blob" 2>"$P/err"
+is_eq "$?" 0 "blob pack FILE > BLOB exits 0"
+if grep -Eq "^packed $P/raw: 3145733 bytes in 4 chunks to -, [0-9.]+ s, [0-9.]+ MiB/s$" "$P/err"; then
+	pass "blob pack reports bytes, chunks and throughput on stderr"
+else
+	fail "blob pack reports bytes, chunks and throughput on stderr" "stderr: $(cat "$P/err")"
+fi
+is_eq "$(stat -c %s "$P/a.blob")" $((512 + 4 * 16 + 3145733 + 40)) \
+	"the blob is the header, 4 chunk headers, the stream and the trailer"
+run blob inspect --records none "$P/a.blob"
+expect "blob inspect verifies what blob pack wrote" 0
+"$VFIOMIG" blob unpack "$P/a.blob" >"$P/out" 2>"$P/err"
+is_eq "$?" 0 "blob unpack FILE > RAW exits 0"
+check "blob unpack gives the stream back byte for byte" cmp -s "$P/raw" "$P/out"
+if grep -Eq "^unpacked $P/a.blob: 3145733 bytes in 4 chunks to -, " "$P/err"; then
+	pass "blob unpack reports bytes and chunks on stderr"
+else
+	fail "blob unpack reports bytes and chunks on stderr" "stderr: $(cat "$P/err")"
+fi
+"$VFIOMIG" blob pack <"$P/raw" 2>/dev/null | "$VFIOMIG" blob unpack 2>/dev/null >"$P/out"
+check "pack | unpack through pipes is byte-exact" cmp -s "$P/raw" "$P/out"
+# A pipe in and a pipe out: pack moves the pages with tee() and splice().
+cat "$P/raw" | "$VFIOMIG" blob pack 2>/dev/null | tee "$P/spliced.blob" | "$VFIOMIG" blob unpack 2>/dev/null >"$P/out"
+check "cat | pack | unpack, pipe to pipe (tee and splice), is byte-exact" cmp -s "$P/raw" "$P/out"
+run blob inspect --records none "$P/spliced.blob"
+expect "and the blob pack spliced checks out" 0
+"$VFIOMIG" blob pack - <"$P/raw" 2>/dev/null | "$VFIOMIG" blob unpack - -o "$P/out2" >/dev/null 2>&1
+check "'-' names standard input, and unpack -o writes the file" cmp -s "$P/raw" "$P/out2"
+# shellcheck disable=SC2016 # expanded by the inner bash
+check "unpack -o leaves no temporary file" bash -c '! compgen -G "$0.*" >/dev/null' "$P/out2"
+"$VFIOMIG" blob pack </dev/null >"$P/empty.blob" 2>/dev/null
+is_eq "$(stat -c %s "$P/empty.blob")" 552 "an empty stream packs into a header and a trailer"
+"$VFIOMIG" blob unpack "$P/empty.blob" >"$P/out" 2>/dev/null
+is_eq "$?:$(stat -c %s "$P/out")" "0:0" "and unpacks into nothing, exit 0"
+
+# The identity, field by field.
+"$VFIOMIG" blob pack "$P/raw" -o "$P/id.blob" --name 0000:3b:00.2 --ids 15b3:101e:15b3:0061 \
+	--class 020000 --driver mlx5_vfio_pci --migration-flags stop-copy,p2p,pre-copy \
+	--kernel 6.12.0-test >"$P/out" 2>"$P/err"
+is_eq "$?" 0 "blob pack -o FILE with every identity option exits 0"
+if grep -Eq "^packed $P/raw \(source 0000:3b:00.2\): 3145733 bytes in 4 chunks to $P/id.blob" "$P/out" &&
+	[[ ! -s $P/err ]]; then
+	pass "with -o the report goes to stdout"
+else
+	fail "with -o the report goes to stdout" "stdout: $(cat "$P/out")" "stderr: $(cat "$P/err")"
+fi
+if command -v jq >/dev/null; then
+	run -j blob inspect --records none "$P/id.blob"
+	if [[ $RC == 0 ]] && jq -e '.valid and .source == "0000:3b:00.2" and .vendor_id == "0x15b3" and
+		.device_id == "0x101e" and .subsystem_vendor_id == "0x15b3" and .subsystem_device_id == "0x61" and
+		.class_code == "0x20000" and .driver == "mlx5_vfio_pci" and .migration_flags == "stop-copy,p2p,pre-copy" and
+		.kernel == "6.12.0-test" and (.tool | startswith("vfiomig ")) and .stream_bytes == 3145733 and
+		(now - .time | fabs) < 600' "$OUT_FILE" >/dev/null 2>&1; then
+		pass "the header holds the identity given, the tool and the time"
+	else
+		fail "the header holds the identity given, the tool and the time" && run_diag
+	fi
+	"$VFIOMIG" -j blob pack "$P/raw" 2>"$P/err" >/dev/null
+	if jq -e --arg f "$P/raw" '.input == $f and .source == null and .bytes == 3145733 and .chunks == 4 and
+		.file == "-" and .seconds >= 0 and .throughput_bps >= 0' "$P/err" >/dev/null 2>&1; then
+		pass "-j blob pack: one JSON document on stderr with the documented keys"
+	else
+		fail "-j blob pack: one JSON document on stderr with the documented keys" "stderr: $(cat "$P/err")"
+	fi
+	"$VFIOMIG" -j blob unpack "$P/id.blob" -o "$P/out" >"$P/json" 2>"$P/err"
+	if jq -e --arg f "$P/id.blob" --arg o "$P/out" '.file == $f and .member == 0 and .member_count == 1 and
+		.source == "0000:3b:00.2" and .bytes == 3145733 and .chunks == 4 and .output == $o' \
+		"$P/json" >/dev/null 2>&1 && [[ ! -s $P/err ]]; then
+		pass "-j blob unpack -o: one JSON document on stdout with the documented keys"
+	else
+		fail "-j blob unpack -o: one JSON document on stdout with the documented keys" \
+			"stdout: $(cat "$P/json")" "stderr: $(cat "$P/err")"
+	fi
+fi
+# --source: a real device of this host, read from sysfs and never opened.
+HOSTDEV=$(find /sys/bus/pci/devices/ -mindepth 1 -maxdepth 1 2>/dev/null | sort | head -n1)
+if [[ -n $HOSTDEV ]] && command -v jq >/dev/null; then
+	name=${HOSTDEV##*/}
+	drv=
+	[[ -L $HOSTDEV/driver ]] && drv=$(basename "$(readlink "$HOSTDEV/driver")")
+	ids=$(printf '0x%x 0x%x' "$(<"$HOSTDEV/vendor")" "$(<"$HOSTDEV/device")")
+	"$VFIOMIG" blob pack "$P/raw" --source "$name" -o "$P/src.blob" >/dev/null 2>"$P/err"
+	run -j blob inspect --records none "$P/src.blob"
+	if [[ $RC == 0 ]] && jq -e --arg n "$name" --arg d "$drv" --arg ids "$ids" --arg k "$(uname -r)" \
+		'.source == $n and .driver == $d and .vendor_id + " " + .device_id == $ids and .kernel == $k' \
+		"$OUT_FILE" >/dev/null 2>&1; then
+		pass "blob pack --source $name takes its name, IDs ($ids), driver (${drv:-none}) and this kernel from sysfs"
+	else
+		fail "blob pack --source $name takes its name, IDs ($ids), driver and this kernel from sysfs" && run_diag
+	fi
+	"$VFIOMIG" blob pack "$P/raw" --source "$name" --driver other_drv -o "$P/src2.blob" >/dev/null 2>&1
+	run -j blob inspect --records none "$P/src2.blob"
+	if jq -e --arg n "$name" '.source == $n and .driver == "other_drv"' "$OUT_FILE" >/dev/null 2>&1; then
+		pass "an identity option overrides what --source found"
+	else
+		fail "an identity option overrides what --source found" && run_diag
+	fi
+else
+	skip "blob pack --source of a host device" "no PCI device or no jq"
+	skip "an identity option overrides --source" "no PCI device or no jq"
+fi
+
+# Usage errors: exit 2, nothing written.
+usage_error "blob pack --ids 15b3" "invalid --ids '15b3': give VENDOR:DEVICE" blob pack --ids 15b3 -o "$P/x"
+usage_error "blob pack --ids 15b3:1x" "invalid --ids '15b3:1x'" blob pack --ids 15b3:1x -o "$P/x"
+usage_error "blob pack --class 1234567" "invalid --class '1234567': a PCI class has at most 6 hex digits" \
+	blob pack --class 1234567 -o "$P/x"
+usage_error "blob pack --migration-flags p2p" "invalid --migration-flags 'p2p': every migratable device has stop-copy" \
+	blob pack --migration-flags p2p -o "$P/x"
+usage_error "blob pack --migration-flags stop-copy,dirty" "unknown flag 'dirty'" \
+	blob pack --migration-flags stop-copy,dirty -o "$P/x"
+usage_error "blob pack --driver of 64 bytes" "64 bytes; the blob header holds at most 63" \
+	blob pack --driver "$(printf 'd%.0s' {1..64})" -o "$P/x"
+usage_error "blob pack --source of an absent device" "no such device '$ABSENT'" blob pack --source "$ABSENT" -o "$P/x"
+usage_error "blob pack with two operands" "blob pack" blob pack a b -o "$P/x"
+usage_error "blob pack --bogus" "unknown option '--bogus'" blob pack --bogus -o "$P/x"
+usage_error "blob unpack --member x" "invalid --member 'x'" blob unpack "$P/a.blob" --member x -o "$P/x"
+usage_error "blob unpack --member -1" "invalid --member '-1'" blob unpack "$P/a.blob" --member -1 -o "$P/x"
+usage_error "blob unpack --member 1 of a single blob" "--member 1: .* holds 1 device state \(members 0 to 0\)" \
+	blob unpack "$P/a.blob" --member 1 -o "$P/x"
+usage_error "blob unpack with two operands" "blob unpack" blob unpack a b -o "$P/x"
+no_leftovers "no usage error left a file behind"
+run blob unpack "$P/a.blob" --member 0 -o "$P/m0"
+expect "blob unpack --member 0 of a single blob exits 0" 0
+check "and writes its stream" cmp -s "$P/raw" "$P/m0"
+
+# Run-time errors.
+run blob unpack "$P/nonexistent.blob" -o "$P/x"
+expect "blob unpack of a missing file exits 1" 1 "cannot open '.*nonexistent.blob': no such file"
+run blob pack "$P/nonexistent" -o "$P/x"
+expect "blob pack of a missing file exits 1" 1 "cannot open '.*nonexistent': no such file"
+run blob pack "$P/raw" -o "$P/no/such/dir/x.blob"
+expect "blob pack -o into a missing directory exits 1" 1 "cannot create '.*x.blob': no such file"
+if [[ -w /dev/full ]]; then
+	"$VFIOMIG" blob pack "$P/raw" >/dev/full 2>"$P/err"
+	rc=$?
+	if [[ $rc == 1 ]] && grep -q "cannot write .*no space left" "$P/err" &&
+		grep -q "the blob on standard output is incomplete" "$P/err"; then
+		pass "blob pack to a full device exits 1 and says the blob is incomplete"
+	else
+		fail "blob pack to a full device exits 1 and says the blob is incomplete" "exit status $rc" \
+			"stderr: $(cat "$P/err")"
+	fi
+else
+	skip "blob pack to a full device" "no /dev/full"
+fi
+
+# Corrupt and truncated blobs: exit 4; -o leaves nothing; stdout gets the chunks before the fault.
+cp "$P/a.blob" "$P/bad.blob"
+# A byte of chunk 2's data: chunks are 16 + 1 MiB, after the 512-byte header.
+printf '\xff' | dd of="$P/bad.blob" bs=1 seek=$((512 + 2 * 1048592 + 16 + 7)) conv=notrunc 2>/dev/null
+run blob unpack "$P/bad.blob" -o "$P/x"
+expect "unpack -o of a blob with a flipped data byte exits 4 and locates it" 4 \
+	"invalid blob '.*bad.blob': chunk 2 at offset 2097696: data checksum mismatch"
+no_leftovers "nothing appears under the -o file, and no temporary is left"
+"$VFIOMIG" blob unpack "$P/bad.blob" >"$P/partial" 2>"$P/err"
+is_eq "$?" 4 "unpack of the same blob to stdout exits 4"
+check "stdout holds exactly the verified chunks before the bad one" cmp -s "$P/partial" <(head -c 2097152 "$P/raw")
+if grep -q "note: standard output got 2097152 bytes of verified chunks before the fault: the stream there is incomplete" \
+	"$P/err"; then
+	pass "a note says how much reached stdout and that it is incomplete"
+else
+	fail "a note says how much reached stdout and that it is incomplete" "stderr: $(cat "$P/err")"
+fi
+"$VFIOMIG" blob unpack <"$P/bad.blob" >"$P/partial" 2>"$P/err"
+is_eq "$?" 4 "unpack of the corrupt blob from standard input exits 4"
+head -c $((512 + 1048592 + 1000)) "$P/a.blob" >"$P/trunc.blob"
+run blob unpack "$P/trunc.blob" -o "$P/x"
+expect "unpack -o of a blob cut in a chunk exits 4" 4 "truncated: the stream ends in chunk 1's data"
+head -c $((512 + 4 * 16 + 3145733)) "$P/a.blob" >"$P/trunc.blob"
+"$VFIOMIG" blob unpack "$P/trunc.blob" >"$P/partial" 2>"$P/err"
+is_eq "$?" 4 "unpack of a blob cut before its trailer exits 4"
+check "even though the whole stream reached stdout" cmp -s "$P/partial" "$P/raw"
+{ cat "$P/a.blob"; printf 'x'; } >"$P/trail.blob"
+run blob unpack "$P/trail.blob" -o "$P/x"
+expect "unpack -o of a blob with a byte after its trailer exits 4" 4 "1 byte of trailing data"
+run blob unpack "$P/raw" -o "$P/x"
+expect "unpack of a bare stream exits 4: bad magic" 4 "header: bad magic \(not a vfiomig blob\)"
+no_leftovers "no failed unpack left a file behind"
+
+# Bundles, written by the project's own encoder (vfiomig/blob.c, bundle.c).
+cat >"$TMP/mkbundle.c" <<'EOF'
+/* mkbundle FILE...: a bundle on stdout whose members hold the files' bytes, in 1 MiB chunks. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "blob.h"
+
+int main(int argc, char **argv)
+{
+	static unsigned char buf[1 << 20];
+	uint8_t hdr[BLOB_HEADER_SIZE], dir[BUNDLE_MAX][BLOB_HEADER_SIZE], ch[BLOB_CHUNK_HDR_SIZE];
+	uint8_t tr[BLOB_TRAILER_SIZE];
+	struct bundle_writer bw;
+	int i;
+
+	if (argc < 2 || argc - 1 > BUNDLE_MAX || bundle_writer_init(&bw))
+		return 1;
+	bundle_header_encode((uint32_t)(argc - 1), 1795000000, "vfiomig test", hdr);
+	fwrite(hdr, 1, sizeof(hdr), stdout);
+	for (i = 1; i < argc; i++) {
+		struct blob_header h = { .version = BLOB_VERSION, .vendor = 0x1234, .device = 0x11e8 };
+
+		snprintf(h.dev_name, sizeof(h.dev_name), "0000:0%d:00.0", i);
+		strcpy(h.driver, "vfiomig_test");
+		blob_header_encode(&h, dir[i - 1]);
+		fwrite(dir[i - 1], 1, BLOB_HEADER_SIZE, stdout);
+	}
+	for (i = 1; i < argc; i++) {
+		struct blob_writer w;
+		FILE *f = fopen(argv[i], "rb");
+		size_t n;
+
+		if (!f || blob_writer_init(&w))
+			return 1;
+		fwrite(dir[i - 1], 1, BLOB_HEADER_SIZE, stdout);
+		while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+			blob_writer_chunk(&w, buf, n, ch);
+			fwrite(ch, 1, sizeof(ch), stdout);
+			fwrite(buf, 1, n, stdout);
+		}
+		blob_writer_trailer(&w, tr);
+		fwrite(tr, 1, sizeof(tr), stdout);
+		bundle_writer_member(&bw, &w, tr);
+		blob_writer_free(&w);
+		fclose(f);
+	}
+	bundle_writer_trailer(&bw, tr);
+	fwrite(tr, 1, sizeof(tr), stdout);
+	bundle_writer_free(&bw);
+	return 0;
+}
+EOF
+# shellcheck disable=SC2046
+if ${CC:-cc} -std=gnu11 -I"$ROOT/vfiomig" -o "$TMP/mkbundle" "$TMP/mkbundle.c" "$ROOT/vfiomig/blob.c" \
+	"$ROOT/vfiomig/bundle.c" $(pkg-config --cflags --libs libxxhash 2>/dev/null || echo -lxxhash) 2>"$TMP/cc.log"; then
+	pass "a test bundle writer builds from vfiomig/blob.c and bundle.c"
+	head -c 1500000 /dev/urandom >"$P/raw1"
+	"$TMP/mkbundle" "$P/raw" "$P/raw1" >"$P/two.bundle"
+	run blob inspect "$P/two.bundle"
+	expect "a bundle of two members from the encoder checks out" 0
+	run blob unpack "$P/two.bundle" -o "$P/x"
+	expect "unpack of a bundle of two without --member is a usage error" 2 \
+		"bundle of 2 devices' states: choose one with --member N, from 0 to 1"
+	run blob unpack "$P/two.bundle" --member 1 -o "$P/m1"
+	expect "unpack --member 1 of the bundle exits 0" 0
+	check "and writes the second member's stream byte for byte" cmp -s "$P/raw1" "$P/m1"
+	"$VFIOMIG" blob unpack --member 0 <"$P/two.bundle" 2>/dev/null >"$P/m0"
+	check "--member 0 from standard input writes the first member's" cmp -s "$P/raw" "$P/m0"
+	run blob unpack "$P/two.bundle" --member 2 -o "$P/x"
+	expect "--member 2 of a bundle of two is a usage error" 2 "--member 2: .* holds 2 device states \(members 0 to 1\)"
+	"$TMP/mkbundle" "$P/raw" >"$P/one.bundle"
+	run blob unpack "$P/one.bundle" -o "$P/m0"
+	expect "a bundle of one member needs no --member" 0
+	check "and gives its stream" cmp -s "$P/raw" "$P/m0"
+	# A fault in member 0 fails an unpack of member 1: the whole bundle is verified.
+	cp "$P/two.bundle" "$P/bad.bundle"
+	printf '\xff' | dd of="$P/bad.bundle" bs=1 seek=$((512 + 2 * 512 + 512 + 16 + 100)) conv=notrunc 2>/dev/null
+	run blob unpack "$P/bad.bundle" --member 1 -o "$P/x"
+	expect "a corrupt member 0 fails unpack --member 1 with exit 4" 4 "chunk 0 at offset 2048: data checksum mismatch"
+	# And a fault after member 0 fails --member 0, although its stream was whole.
+	head -c $(($(stat -c %s "$P/two.bundle") - 40)) "$P/two.bundle" >"$P/cut.bundle"
+	run blob unpack "$P/cut.bundle" --member 0 -o "$P/x"
+	expect "a bundle cut before its trailer fails unpack --member 0 with exit 4" 4 "truncated"
+	no_leftovers "no failed bundle unpack left a file behind"
+else
+	skip "bundle unpack" "cannot build the bundle writer: $(head -n1 "$TMP/cc.log")"
+fi
+
+# Terminals get no binary, and hold no stream.
+if command -v script >/dev/null && script -qec true /dev/null </dev/null >/dev/null 2>&1; then
+	for cmd in pack unpack; do
+		in=$P/raw
+		[[ $cmd == unpack ]] && in=$P/a.blob
+		script -qec "'$VFIOMIG' blob $cmd '$in' 2>'$TMP/tty-err'" /dev/null </dev/null >"$TMP/tty-out" 2>&1
+		rc=$?
+		if [[ $rc == 2 ]] && grep -q "refusing to write binary data to a terminal" "$TMP/tty-err" &&
+			[[ ! -s $TMP/tty-out ]]; then
+			pass "blob $cmd to a terminal is refused with exit 2"
+		else
+			fail "blob $cmd to a terminal is refused with exit 2" "exit status $rc" "stderr: $(cat "$TMP/tty-err")"
+		fi
+		script -qec "'$VFIOMIG' blob $cmd -o '$P/x' 2>'$TMP/tty-err'" /dev/null </dev/null >"$TMP/tty-out" 2>&1
+		rc=$?
+		if [[ $rc == 2 ]] && grep -q "refusing to read a stream from a terminal" "$TMP/tty-err"; then
+			pass "blob $cmd from a terminal is refused with exit 2"
+		else
+			fail "blob $cmd from a terminal is refused with exit 2" "exit status $rc" "stderr: $(cat "$TMP/tty-err")"
+		fi
+	done
+	no_leftovers "no refused command left a file behind"
+else
+	skip "blob pack and unpack refuse terminals" "no pseudo-terminal (script -qec)"
 fi
 
 echo "1..$N"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Installs, idempotently, every Debian package vfiomig needs to build, unit-test and run the kernel lab.
+# Installs, idempotently, every Debian package vfiomig needs to build, unit-test and run the kernel lab (and, with --bench, the benchmarks).
 set -euo pipefail
 
 # Build and unit tests.
@@ -18,7 +18,13 @@ LAB_PKGS=(qemu-system-x86 busybox-static kmod cpio xz-utils zstd
 	bison flex bc libelf-dev
 	binutils coreutils gzip tar jq pciutils iproute2 socat util-linux)
 
+# `make bench` (bench/run.sh, with --bench): hyperfine times commands,
+# /usr/bin/time the middle of a pipeline, strace and readelf (binutils)
+# check what start-up does, lspci is a baseline.
+BENCH_PKGS=(hyperfine time strace binutils jq pciutils)
+
 want=("${BUILD_PKGS[@]}" "${LAB_PKGS[@]}")
+[[ ${1:-} == --bench ]] && want+=("${BENCH_PKGS[@]}")
 # One dpkg-query for all: it lists known packages with their status word
 # (removed-but-configured ones are not "installed") and skips unknown ones.
 declare -A status=()

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* `vfiomig blob inspect`: what a blob holds and whether every byte of it checks out, without a device. */
+/* `vfiomig blob inspect`: what a blob holds and whether every byte of it checks out, without a device; the blob command table. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -40,7 +40,12 @@ static const struct vm_cmd cmd_blob_inspect = {
 		"                    mlx5_vfio_pci). A malformed record exits with 4.\n",
 };
 
-static const struct vm_cmd *const blob_subcommands[] = { &cmd_blob_inspect, NULL };
+/* In cmd_pack.c: the raw stream into a blob and back. */
+extern const struct vm_cmd cmd_blob_pack, cmd_blob_unpack;
+
+static const struct vm_cmd *const blob_subcommands[] = {
+	&cmd_blob_inspect, &cmd_blob_pack, &cmd_blob_unpack, NULL
+};
 
 const struct vm_cmd cmd_blob = {
 	.name = "blob",

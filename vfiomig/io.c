@@ -90,6 +90,16 @@ int io_writev_all(int fd, struct iovec *iov, int cnt)
 	return 0;
 }
 
+void io_pipe_grow(int fd)
+{
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st) || !S_ISFIFO(st.st_mode))
+		return;
+	if (fcntl(fd, F_GETPIPE_SZ) < (int)IO_PIPE_SIZE)
+		(void)fcntl(fd, F_SETPIPE_SZ, (int)IO_PIPE_SIZE);
+}
+
 ssize_t io_fd_read(void *ctx, void *buf, size_t len)
 {
 	ssize_t n;
