@@ -950,17 +950,16 @@ static int read_stream(int fd, const char *path, struct bitmap_file *f)
 {
 	size_t cap = 1 << 16;
 	unsigned char *p;
-	ssize_t n;
+	int err;
 
 	for (;;) {
 		p = realloc(f->buf, cap);
 		if (!p)
 			return vm_error(ENOMEM, "cannot read", path, NULL, NULL);
 		f->buf = p;
-		n = io_read_full(fd, f->buf + f->len, cap - f->len);
-		if (n < 0)
-			return vm_error(n, "cannot read", path, NULL, NULL);
-		f->len += (size_t)n;
+		f->len += io_read_full(fd, f->buf + f->len, cap - f->len, &err);
+		if (err)
+			return vm_error(err, "cannot read", path, NULL, NULL);
 		if (f->len < cap)
 			return 0;
 		/* One byte past the limit tells a file of exactly the limit from a larger one. */

@@ -236,8 +236,8 @@ static int load_one(const char *arg, const struct load_opts *o, int in_fd, struc
 	if (ret < 0)
 		ret = stream_invalid(name, b, ret);
 	else
-		ret = stream_write(o->raw ? NULL : b, in_fd, name, data_fd, d.name, "loading", &bytes,
-				   &chunks);
+		ret = stream_write(o->raw ? NULL : b, in_fd, name, data_fd, d.name, true, "loading",
+				   &bytes, &chunks);
 	/* The end of the input is checked too: a blob with more after it is not what was saved. */
 	if (!ret && !o->raw) {
 		ret = bundle_reader_member(b, &idx);
@@ -402,7 +402,7 @@ static int load_many(const struct load_opts *o, char **args, int nargs, struct b
 		}
 		t = target_of[idx];
 		if (t >= 0) {
-			ret = stream_write(b, -1, name, s.dev[t].data_fd, s.dev[t].name, "loading",
+			ret = stream_write(b, -1, name, s.dev[t].data_fd, s.dev[t].name, true, "loading",
 					   &bytes[t], &chunks[t]);
 			total += bytes[t];
 			continue;

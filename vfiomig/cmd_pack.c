@@ -301,7 +301,7 @@ static int run_pack(int argc, char **argv)
 	blob_header_encode(&h, hdr);
 	ret = stream_put_header(out_fd, hdr, out_name);
 	if (!ret)
-		ret = sink_init(&s, in_name, out_fd, false, "packing", 0);
+		ret = sink_init(&s, in_name, false, out_fd, false, "packing", 0);
 	if (!ret)
 		ret = sink_copy(&s, in_fd, in_name, &got);
 	if (!ret)
@@ -372,7 +372,7 @@ static int unpack_members(struct bundle_reader *b, uint32_t member, const char *
 	while ((ret = bundle_reader_member(b, &idx)) > 0) {
 		if (idx == member) {
 			/* stream_write() reports its own failures. */
-			ret = stream_write(b, -1, src, out, out_name, "unpacking", bytes, chunks);
+			ret = stream_write(b, -1, src, out, out_name, false, "unpacking", bytes, chunks);
 			if (ret)
 				return ret;
 			continue;

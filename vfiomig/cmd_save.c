@@ -550,7 +550,7 @@ static int save_many(char **devs, int n, const struct save_opts *o)
 		}
 		ret = stream_put_header(out_fd, dir[i], d->name);
 		if (!ret)
-			ret = sink_init(&sk, d->name, out_fd, false, "saving", 0);
+			ret = sink_init(&sk, d->name, true, out_fd, false, "saving", 0);
 		if (ret)
 			goto recover_set;
 		ret = sink_copy(&sk, d->data_fd, "the data fd", &got);
@@ -719,7 +719,7 @@ static int run_save(int argc, char **argv)
 			goto abort_file;
 		}
 	}
-	ret = sink_init(&s, d.name, out_fd, o.raw, "saving", estimate);
+	ret = sink_init(&s, d.name, true, out_fd, o.raw, "saving", estimate);
 	if (ret)
 		goto abort_file;
 

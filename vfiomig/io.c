@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,19 +34,23 @@ void io_catch_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-ssize_t io_read_full(int fd, void *buf, size_t len)
+size_t io_read_full(int fd, void *buf, size_t len, int *err)
 {
 	size_t got = 0;
 	ssize_t n;
 
+	*err = 0;
 	while (got < len) {
-		if (io_interrupted)
-			return -EINTR;
+		if (io_interrupted) {
+			*err = -EINTR;
+			break;
+		}
 		n = read(fd, (char *)buf + got, len - got);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			return -errno;
+			*err = -errno;
+			break;
 		}
 		if (n == 0)
 			break;
@@ -54,17 +59,11 @@ ssize_t io_read_full(int fd, void *buf, size_t len)
 	return got;
 }
 
-int io_write_all(int fd, const void *buf, size_t len)
-{
-	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
-
-	return io_writev_all(fd, &iov, 1);
-}
-
-int io_writev_all(int fd, struct iovec *iov, int cnt)
+static int writev_all(int fd, struct iovec *iov, int cnt, size_t *done)
 {
 	ssize_t n;
 
+	*done = 0;
 	while (cnt > 0) {
 		if (io_interrupted)
 			return -EINTR;
@@ -76,6 +75,7 @@ int io_writev_all(int fd, struct iovec *iov, int cnt)
 		}
 		if (n == 0)
 			return -EIO;
+		*done += (size_t)n;
 		/* Skip what was written: whole vectors, then part of one. */
 		while (cnt > 0 && (size_t)n >= iov->iov_len) {
 			n -= iov->iov_len;
@@ -88,6 +88,20 @@ int io_writev_all(int fd, struct iovec *iov, int cnt)
 		}
 	}
 	return 0;
+}
+
+int io_write_all(int fd, const void *buf, size_t len)
+{
+	size_t done;
+
+	return io_write_counted(fd, buf, len, &done);
+}
+
+int io_write_counted(int fd, const void *buf, size_t len, size_t *done)
+{
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+
+	return writev_all(fd, &iov, 1, done);
 }
 
 void io_pipe_grow(int fd)

@@ -9,7 +9,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include <sys/uio.h>
 
 /* The size of one read from a data fd, and of the chunks vfiomig writes (QEMU reads 1 MiB too). */
 #define IO_BUF_SIZE (1u << 20)
@@ -20,10 +19,15 @@
 extern volatile sig_atomic_t io_interrupted;
 void io_catch_signals(void);
 
-/* Reads until LEN bytes or the end: the count, or -errno (-EINTR once interrupted). */
-ssize_t io_read_full(int fd, void *buf, size_t len);
+/*
+ * Reads until LEN bytes, the end or a failure, and returns the count: what
+ * was read before a failure counts too. *ERR is 0, or the failure's -errno
+ * (-EINTR once interrupted). A count short of LEN with *ERR 0 is the end.
+ */
+size_t io_read_full(int fd, void *buf, size_t len, int *err);
 int io_write_all(int fd, const void *buf, size_t len);
-int io_writev_all(int fd, struct iovec *iov, int cnt);
+/* io_write_all() that tells in *DONE how much was written, a failure or not. */
+int io_write_counted(int fd, const void *buf, size_t len, size_t *done);
 
 /*
  * What io_pipe_grow() makes a pipe hold: a quarter of the default's wake-ups

@@ -12,13 +12,14 @@
 #include "stream.h"
 #include "vfiomig.h"
 
-int sink_init(struct sink *s, const char *object, int out, bool raw, const char *verb,
+int sink_init(struct sink *s, const char *object, bool device, int out, bool raw, const char *verb,
 	      uint64_t estimate)
 {
 	int ret;
 
 	memset(s, 0, sizeof(*s));
 	s->object = object;
+	s->device = device;
 	s->out = out;
 	s->raw = raw;
 	/* Page-aligned: a copy between misaligned pages costs the kernel about twice as much. */
@@ -86,7 +87,7 @@ static int splice_chunk(struct sink *s, int in, const int dup[2], size_t *n)
 	uint8_t hdr[BLOB_CHUNK_HDR_SIZE];
 	ssize_t t, m;
 	size_t left;
-	int avail, ret;
+	int avail, ret, err;
 
 	*n = 0;
 	if (ioctl(in, FIONREAD, &avail) || avail < (int)SPLICE_MIN)
@@ -96,7 +97,7 @@ static int splice_chunk(struct sink *s, int in, const int dup[2], size_t *n)
 	while (t < 0 && errno == EINTR && !io_interrupted);
 	if (t <= 0)
 		return 0;
-	if (io_read_full(dup[0], s->buf, (size_t)t) != t)
+	if (io_read_full(dup[0], s->buf, (size_t)t, &err) != (size_t)t)
 		return vm_error(EIO, "cannot frame the stream of", s->object, NULL,
 				"reading back %zd bytes duplicated with tee() failed", t);
 	blob_writer_chunk(&s->w, s->buf, (size_t)t, hdr);
@@ -123,9 +124,8 @@ static int splice_chunk(struct sink *s, int in, const int dup[2], size_t *n)
 
 int sink_copy(struct sink *s, int in, const char *what, uint64_t *got)
 {
-	int dup[2] = { -1, -1 }, ret = 0;
-	size_t spliced;
-	ssize_t n;
+	int dup[2] = { -1, -1 }, ret = 0, err;
+	size_t spliced, n;
 
 	*got = 0;
 	io_pipe_grow(in);
@@ -142,23 +142,26 @@ int sink_copy(struct sink *s, int in, const char *what, uint64_t *got)
 				continue;
 			}
 		}
-		n = io_read_full(in, s->buf, IO_BUF_SIZE);
-		if (n == -EINTR) {
-			ret = vm_error(n, "interrupted", s->object, NULL, "reading %s after %llu bytes",
+		n = io_read_full(in, s->buf, IO_BUF_SIZE, &err);
+		/* What came before a failure is framed first, so the count below is what was read. */
+		if (n) {
+			*got += n;
+			ret = sink_put(s, n);
+			if (ret)
+				break;
+		}
+		if (err == -EINTR) {
+			ret = vm_error(err, "interrupted", s->object, NULL, "reading %s after %llu bytes",
 				       what, (unsigned long long)s->bytes);
 			break;
 		}
-		if (n < 0) {
-			ret = vm_error(n, "cannot read the stream of", s->object, NULL,
-				       "%s failed after %llu bytes: %s", what,
-				       (unsigned long long)s->bytes, vm_strerror(n));
+		if (err) {
+			ret = vm_error(err, s->device ? "cannot read the state of" : "cannot read",
+				       s->object, NULL, "%s failed after %llu bytes: %s", what,
+				       (unsigned long long)s->bytes, vm_strerror(err));
 			break;
 		}
-		if (n == 0)
-			break;
-		*got += n;
-		ret = sink_put(s, n);
-		if (ret)
+		if (n < IO_BUF_SIZE)
 			break;
 	}
 	if (dup[0] >= 0) {
@@ -225,14 +228,13 @@ int stream_verify(struct bundle_reader *b, const char *src)
 }
 
 int stream_write(struct bundle_reader *b, int in, const char *src, int out, const char *object,
-		 const char *verb, uint64_t *bytes, uint64_t *chunks)
+		 bool device, const char *verb, uint64_t *bytes, uint64_t *chunks)
 {
 	struct progress p;
 	const void *data;
 	uint8_t *buf = NULL;
-	size_t len;
-	ssize_t n;
-	int ret;
+	size_t len, done;
+	int ret, err = 0;
 
 	*bytes = *chunks = 0;
 	progress_init(&p, verb, object, 0);
@@ -250,31 +252,39 @@ int stream_write(struct bundle_reader *b, int in, const char *src, int out, cons
 	}
 	for (;;) {
 		if (!b) {
-			n = io_read_full(in, buf, IO_BUF_SIZE);
-			if (n < 0) {
-				ret = vm_error(n, "cannot read", src, NULL, NULL);
+			/* A failed read still passes on what it got; the failure is reported next. */
+			if (err) {
+				ret = vm_error(err, "cannot read", src, NULL, NULL);
 				break;
 			}
+			len = io_read_full(in, buf, IO_BUF_SIZE, &err);
+			if (!len && !err) {
+				ret = 0;
+				break;
+			}
+			if (!len)
+				continue;
 			data = buf;
-			len = n;
-			ret = n > 0;
 		} else {
 			ret = bundle_reader_next(b, &data, &len);
-			if (ret < 0) {
+			if (ret < 0)
 				ret = stream_invalid(src, b, ret);
+			if (ret <= 0)
 				break;
-			}
 		}
-		if (ret == 0)
-			break;
-		ret = io_write_all(out, data, len);
-		if (ret) {
-			ret = vm_error(ret, "cannot write the stream into", object, NULL,
-				       "the write failed after %llu bytes: %s",
+		ret = io_write_counted(out, data, len, &done);
+		*bytes += done;
+		if (ret && device) {
+			ret = vm_error(ret, "cannot write the state into", object, NULL,
+				       "the driver refused the data after %llu bytes: %s",
 				       (unsigned long long)*bytes, vm_strerror(ret));
 			break;
 		}
-		*bytes += len;
+		if (ret) {
+			ret = vm_error(ret, "cannot write", object, NULL, "the write failed after %llu bytes: %s",
+				       (unsigned long long)*bytes, vm_strerror(ret));
+			break;
+		}
 		(*chunks)++;
 		progress_update(&p, *bytes);
 	}

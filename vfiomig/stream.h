@@ -17,6 +17,7 @@
  */
 struct sink {
 	const char *object;
+	bool device;              /* OBJECT is a device, whose stream is its state */
 	int out;
 	bool raw;
 	struct blob_writer w;
@@ -26,8 +27,11 @@ struct sink {
 	uint8_t trailer[BLOB_TRAILER_SIZE]; /* as written, for a bundle's trailer */
 };
 
-/* VERB ("saving") and ESTIMATE (0: unknown) are for the progress line. */
-int sink_init(struct sink *s, const char *object, int out, bool raw, const char *verb,
+/*
+ * DEVICE: OBJECT is a device (its data fd is read), not a file or a pipe.
+ * VERB ("saving") and ESTIMATE (0: unknown) are for the progress line.
+ */
+int sink_init(struct sink *s, const char *object, bool device, int out, bool raw, const char *verb,
 	      uint64_t estimate);
 /* Writes the first N bytes of S->buf as the next chunk. */
 int sink_put(struct sink *s, size_t n);
@@ -55,10 +59,11 @@ int stream_verify(struct bundle_reader *b, const char *src);
 /*
  * Writes the current member's chunks of B (or, with B NULL, the raw bytes
  * of IN) into OUT until the member's trailer (or IN's end). SRC names the
- * input and OBJECT the output in messages; VERB is for the progress line.
- * *BYTES and *CHUNKS count what was written.
+ * input and OBJECT the output in messages; DEVICE says OBJECT is a device
+ * (OUT its data fd); VERB is for the progress line. *BYTES counts what OUT
+ * took, a partial write included, and *CHUNKS the whole chunks.
  */
 int stream_write(struct bundle_reader *b, int in, const char *src, int out, const char *object,
-		 const char *verb, uint64_t *bytes, uint64_t *chunks);
+		 bool device, const char *verb, uint64_t *bytes, uint64_t *chunks);
 
 #endif

@@ -166,6 +166,25 @@ check_err "the blob on standard output is incomplete and will fail verification"
 run $V blob inspect fr2.blob
 check_rc 4 "and blob inspect finds it truncated"
 
+# Failures inside a chunk: the bytes before them count, read or written.
+echo 100000 >"$DBG/$A/fail_read_after"
+run $V save "$A" -o fr.blob
+echo -1 >"$DBG/$A/fail_read_after"
+check_rc 1 "save with the data fd failing inside a chunk exits 1"
+check_err "cannot read the state of '$A': the data fd failed after 100000 bytes: input/output error" \
+	"the count includes the bytes read before the failure"
+echo 100000 >"$DBG/$B/fail_write_after"
+run $V load "$B" -i good.blob
+echo -1 >"$DBG/$B/fail_write_after"
+check_rc 1 "load with the driver refusing inside a chunk exits 1"
+check_err "the driver refused the data after 100000 bytes: input/output error" \
+	"the count includes what the driver took of the chunk"
+is "$(cat "$DBG/$B/resume_bytes")" 100000 "which is what the driver says it took"
+echo 1 >"$DBG/$B/fail_write_after"
+run $V load "$B" --raw -i raw.bin
+echo -1 >"$DBG/$B/fail_write_after"
+check_err "the driver refused the data after 1 bytes" "a raw load counts a single byte taken too"
+
 # A load the driver refuses after 1 MiB (fail_write_after): the device is
 # reset and the message says where it is.
 echo 5555 >"$DBG/$B/seed"

@@ -195,7 +195,7 @@ check_err "$B was reset and is now in running" "and the second"
 echo 100 >"$DBG/$B/fail_write_after"
 run $V load "$A" "$B" -i /tmp/ab.bundle
 check_rc 1 "a write the driver refuses fails the load"
-check_err "cannot write the stream into '$B': the write failed after" "naming the device"
+check_err "cannot write the state into '$B': the driver refused the data after 100 bytes" "naming the device and the bytes it took"
 check_err "$B was reset and is now in running" "and every device is reset"
 echo -1 >"$DBG/$B/fail_write_after"
 
