@@ -868,6 +868,16 @@ expect "and the blob pack spliced checks out" 0
 check "'-' names standard input, and unpack -o writes the file" cmp -s "$P/raw" "$P/out2"
 # shellcheck disable=SC2016 # expanded by the inner bash
 check "unpack -o leaves no temporary file" bash -c '! compgen -G "$0.*" >/dev/null' "$P/out2"
+"$VFIOMIG" blob pack "$P/raw" -o - 2>/dev/null | "$VFIOMIG" blob unpack -o - 2>/dev/null >"$P/out"
+check "'-o -' is standard output, for pack and unpack" cmp -s "$P/raw" "$P/out"
+mkdir -p "$P/dir"
+run blob pack "$P/raw" -o "$P/dir"
+expect "pack -o DIR fails before it reads anything" 1
+if [[ $ERR == *"cannot create '$P/dir': is a directory"* ]] && ! compgen -G "$P/dir.*" >/dev/null; then
+	pass "and says so, leaving no temporary beside it"
+else
+	fail "and says so, leaving no temporary beside it" "stderr: $ERR"
+fi
 "$VFIOMIG" blob pack </dev/null >"$P/empty.blob" 2>/dev/null
 is_eq "$(stat -c %s "$P/empty.blob")" 552 "an empty stream packs into a header and a trailer"
 "$VFIOMIG" blob unpack "$P/empty.blob" >"$P/out" 2>/dev/null

@@ -154,7 +154,8 @@ static int pack_option(int c, const char *arg, void *data)
 
 	switch (c) {
 	case 'o':
-		o->output = arg;
+		/* "-o -" is standard output, as the tools that take -o FILE have it. */
+		o->output = strcmp(arg, "-") ? arg : NULL;
 		return 0;
 	case OPT_SOURCE:
 		o->source = arg;
@@ -345,7 +346,8 @@ static int unpack_option(int c, const char *arg, void *data)
 
 	switch (c) {
 	case 'o':
-		o->output = arg;
+		/* "-o -" is standard output, as the tools that take -o FILE have it. */
+		o->output = strcmp(arg, "-") ? arg : NULL;
 		return 0;
 	case OPT_MEMBER:
 		errno = 0;

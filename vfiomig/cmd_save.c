@@ -110,7 +110,8 @@ static int save_option(int c, const char *arg, void *data)
 
 	switch (c) {
 	case 'o':
-		o->output = arg;
+		/* "-o -" is standard output, as the tools that take -o FILE have it. */
+		o->output = strcmp(arg, "-") ? arg : NULL;
 		return 0;
 	case OPT_RAW:
 		o->raw = true;

@@ -131,6 +131,11 @@ ssize_t io_fd_read(void *ctx, void *buf, size_t len)
 
 int out_file_open(struct out_file *f, const char *path)
 {
+	struct stat st;
+
+	/* Now, not at the rename after all the work: a directory cannot become the file. */
+	if (!stat(path, &st) && S_ISDIR(st.st_mode))
+		return -EISDIR;
 	if (snprintf(f->path, sizeof(f->path), "%s", path) >= (int)sizeof(f->path) ||
 	    snprintf(f->tmp, sizeof(f->tmp), "%s.XXXXXX", path) >= (int)sizeof(f->tmp))
 		return -ENAMETOOLONG;
