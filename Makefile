@@ -38,7 +38,7 @@ SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-po
 
 .SECONDARY:
 
-.PHONY: all install uninstall deps check unit lab lab-kernel demo lab-shell bench bench-lab clean
+.PHONY: all install uninstall deps check unit lab lab-kernel demo lab-shell bench bench-lab clean pkg-check
 
 all: $(B)/vfiomig
 
@@ -50,17 +50,23 @@ $(B)/vfiomig: $(OBJS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
-$(B)/obj $(B)/unit:
+# A missing library would otherwise show as a compiler error about a header.
+$(B)/obj $(B)/unit: | pkg-check
 	$(Q)mkdir -p $@
+
+pkg-check:
+	@$(PKG_CONFIG) --exists $(PKGS) cmocka || { \
+		echo "vfiomig: build libraries missing: $$($(PKG_CONFIG) --print-errors --exists $(PKGS) cmocka 2>&1 | sed -n 's/.*Package \([^ ]*\) was not found.*/\1/p' | tr '\n' ' ' | sed 's/ $$//')" >&2; \
+		echo "vfiomig: 'make deps' (as root) installs them" >&2; exit 1; }
 
 # Unit tests: pure objects rebuilt with AddressSanitizer and UBSan.
 $(B)/unit/%.o: vfiomig/%.c $(wildcard vfiomig/*.h) | $(B)/unit
-	$(Q)$(CC) $(BASE_CFLAGS) $(CPPFLAGS) -O1 -g $(SAN) -c -o $@ $<
+	$(Q)$(CC) $(BASE_CFLAGS) $(CPPFLAGS) $(CFLAGS) -O1 -g $(SAN) -c -o $@ $<
 
 $(B)/unit/test_%: tests/unit/test_%.c $(PURE:%=$(B)/unit/%.o) | $(B)/unit
 	@$(if $(Q),echo "  TEST    $@")
-	$(Q)$(CC) $(BASE_CFLAGS) -Ivfiomig $(CPPFLAGS) -O1 -g $(SAN) -o $@ $^ \
-		$(shell $(PKG_CONFIG) --libs cmocka libxxhash)
+	$(Q)$(CC) $(BASE_CFLAGS) -Ivfiomig $(CPPFLAGS) $(CFLAGS) -O1 -g $(SAN) $(LDFLAGS) -o $@ $^ \
+		$(shell $(PKG_CONFIG) --libs cmocka libxxhash) $(LDLIBS)
 
 unit: $(UNIT_TESTS:%=$(B)/unit/%)
 	@fail=0; for t in $^; do echo "== $$t"; $$t || fail=1; done; exit $$fail
