@@ -32,8 +32,7 @@ static int reject(char *why, size_t whylen, const char *fmt, ...)
 	return -EINVAL;
 }
 
-/* Our own tests, not <ctype.h>: the locale must not widen what we accept. */
-static int hexval(char c)
+int hexval(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';

@@ -38,4 +38,7 @@ const char *addr_name(const struct vm_addr *a, char *buf, size_t len);
  */
 int parse_size(const char *s, unsigned long long *val);
 
+/* The value of hex digit C, -1 for anything else; our own test, not <ctype.h>, so the locale cannot widen it. */
+int hexval(char c);
+
 #endif

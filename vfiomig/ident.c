@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "ident.h"
 #include "mig.h"
 
@@ -21,24 +22,13 @@ static int __attribute__((format(printf, 3, 4))) invalid(char *why, size_t whyle
 	return -EINVAL;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* One to MAXDIGITS hex digits at *P, up to a ':' or the end; *P moves past them. */
 static int hex_field(const char **p, int maxdigits, uint32_t *val)
 {
 	uint32_t v = 0;
 	int n = 0, d;
 
-	while ((d = hex_digit(**p)) >= 0) {
+	while ((d = hexval(**p)) >= 0) {
 		if (++n > maxdigits)
 			return -ERANGE;
 		v = v << 4 | (uint32_t)d;
