@@ -23,6 +23,7 @@
 #   kver_ge MAJOR MINOR     true when the running kernel is at least MAJOR.MINOR
 #   kconfig_has NAME        true when the kernel was built with CONFIG_NAME (y or m):
 #                           a feature it has must work, one it lacks may skip
+#   poll_until SECONDS CMD...  run CMD every 0.1 s until it succeeds; false after SECONDS
 #   driver_of BDF           name of the driver bound to a PCI device (empty if none)
 #   iommu_group_of DEV      IOMMU group number of a PCI BDF or an mdev UUID
 #   done_testing            print the plan "1..N" and exit 1 if any check failed
@@ -223,6 +224,17 @@ kver_ge() {
 	_k=${_k#*.}
 	_kmin=${_k%%[!0-9]*}
 	[ "$_kmaj" -gt "$1" ] || { [ "$_kmaj" -eq "$1" ] && [ "$_kmin" -ge "$2" ]; }
+}
+
+poll_until() {
+	_pu_n=$(($1 * 10))
+	shift
+	while [ "$_pu_n" -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.1
+		_pu_n=$((_pu_n - 1))
+	done
+	return 1
 }
 
 # The host puts the kernel's .config at /boot/config-$(uname -r) (KCONFIG).

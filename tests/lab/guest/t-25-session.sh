@@ -6,17 +6,6 @@ V=$VFIOMIG
 A=$EDU_A B=$EDU_B C=$EDU_C N=$E1000E
 fp() { cat "$DBG/$1/fingerprint"; }
 holder_of() { printf '%s' "$1" | sed -n 's/.*held by pid \([0-9]*\).*/\1/p' | head -n 1; }
-# poll_until SECONDS CMD...: CMD every 0.2 s until it succeeds; false after SECONDS.
-poll_until() {
-	_n=$(($1 * 5))
-	shift
-	while [ "$_n" -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.2
-		_n=$((_n - 1))
-	done
-	return 1
-}
 gone() { ! kill -0 "$1" 2>/dev/null; }
 rs() { cat "/sys/bus/pci/devices/$1/power/runtime_status"; }
 # The pattern of a device's VFIO node in `ls -l /proc/PID/fd`: its group, or its cdev (iommufd way).

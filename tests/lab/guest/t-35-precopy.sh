@@ -10,16 +10,6 @@ fp() { cat "$DBG/$1/fingerprint"; }
 # The arcs the driver performed since the log was cleared, as "a -> b -> c".
 arcs() { awk 'NR > 1 { printf " -> " } { printf "%s", $3 }' "$DBG/$1/arcs"; }
 clear_arcs() { echo 1 >"$DBG/$1/arcs"; }
-poll_until() {
-	_n=$(($1 * 10))
-	shift
-	while [ "$_n" -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.1
-		_n=$((_n - 1))
-	done
-	return 1
-}
 # A reader of the step fifo that died must fail a check, not kill this shell.
 trap '' PIPE
 

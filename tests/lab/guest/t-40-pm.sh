@@ -12,17 +12,6 @@ rs() { cat "$(sys "$1")/power/runtime_status"; }
 pst() { cat "$(sys "$1")/power_state"; }
 # pm_is DEV RUNTIME_STATUS [POWER_STATE]
 pm_is() { [ "$(rs "$1")" = "$2" ] && { [ -z "${3-}" ] || [ "$(pst "$1")" = "$3" ]; }; }
-# poll_until SECONDS CMD...: CMD every 0.1 s until it succeeds; false after SECONDS.
-poll_until() {
-	_n=$(($1 * 10))
-	shift
-	while [ "$_n" -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.1
-		_n=$((_n - 1))
-	done
-	return 1
-}
 # Wakes a runtime-suspended device from outside the process that holds it:
 # forbidding runtime PM resumes it. Reading config space through sysfs would
 # not: the kernel resumes a device for that only from D3cold.
